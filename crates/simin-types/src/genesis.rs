@@ -1,0 +1,44 @@
+//! The genesis document: what a chain starts from.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{BlockTime, ChainId, Hash, Organization, PublicKey, TypesError, Validator, ValidatorSet};
+
+/// Genesis, written as JSON in each node's home. Every node of a chain has the same one;
+/// its hash is checked when nodes meet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    pub chain_id: ChainId,
+    /// Time of the genesis state; the first block's time must be later.
+    pub genesis_time: BlockTime,
+    /// City authority keys: the only keys that may make governance calls.
+    pub authorities: Vec<PublicKey>,
+    /// The first validator set.
+    pub validators: Vec<Validator>,
+    /// Organisations registered from the start (e.g. a devnet's notary).
+    #[serde(default)]
+    pub organizations: Vec<Organization>,
+}
+
+impl Genesis {
+    /// Checks the document: at least one authority, a valid validator set, valid keys.
+    pub fn validate(&self) -> Result<ValidatorSet, TypesError> {
+        let invalid = |reason: String| TypesError::Invalid { what: "genesis", reason };
+        if self.authorities.is_empty() {
+            return Err(invalid("names no city authority key".into()));
+        }
+        if let Some(key) = self.authorities.iter().find(|k| !k.is_valid()) {
+            return Err(invalid(format!("authority key {key} is not a valid Ed25519 key")));
+        }
+        if let Some(v) = self.validators.iter().find(|v| !v.public_key.is_valid()) {
+            return Err(invalid(format!("validator key {} is not a valid Ed25519 key", v.public_key)));
+        }
+        ValidatorSet::new(self.validators.clone())
+    }
+
+    /// SHA-256 of the canonical JSON (serde_json of this struct, fields in declaration order).
+    pub fn hash_of_json(json: &[u8]) -> Hash {
+        Hash::digest(json)
+    }
+}

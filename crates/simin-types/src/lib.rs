@@ -1,0 +1,27 @@
+//! simin's core types and their one canonical binary encoding (borsh, ADR 0002).
+//!
+//! Pure data and pure functions: no I/O, no clock, no randomness. Everything that crosses
+//! a process boundary or is hashed is defined here, so that every crate, the API and
+//! clients agree on its bytes.
+
+mod block;
+mod cert;
+mod codec;
+mod error;
+mod genesis;
+mod ids;
+pub mod limits;
+pub mod state_keys;
+mod tx;
+
+pub mod calls;
+
+pub use block::{Block, BlockHeader, Receipt, TxOutcome};
+pub use calls::{Call, GovernanceCall, NotaryCall, NotaryRecord, Organization, Role};
+pub use cert::{vote_sign_bytes, CommitCertificate, CommitSignature, Validator, ValidatorSet};
+pub use codec::{decode, encode};
+pub use error::TypesError;
+pub use genesis::Genesis;
+pub use ids::{BlockTime, ChainId, Height, OrgId};
+pub use simin_crypto::{merkle, CryptoError, Hash, PublicKey, Signature, SigningKey};
+pub use tx::{SignedTx, Tx};

@@ -1,0 +1,36 @@
+//! The layout of the authenticated state: which key holds what.
+//!
+//! Clients use these functions too: to check a state proof, a client must know that the
+//! proven key is the one its question maps to (a node could otherwise prove another key).
+
+use crate::{Hash, OrgId, PublicKey};
+
+/// The next nonce of an account (a `u64`, borsh).
+pub fn account_nonce(account: &PublicKey) -> Vec<u8> {
+    [b"acct/nonce/".as_slice(), &account.0].concat()
+}
+
+/// A registered organisation (an `Organization`, borsh).
+pub fn organization(id: &OrgId) -> Vec<u8> {
+    [b"gov/org/".as_slice(), id.as_str().as_bytes()].concat()
+}
+
+/// Which organisation a key belongs to (an `OrgId`, borsh).
+pub fn organization_of_key(key: &PublicKey) -> Vec<u8> {
+    [b"gov/key/".as_slice(), &key.0].concat()
+}
+
+/// The city authority keys (a `Vec<PublicKey>`, borsh).
+pub fn authorities() -> Vec<u8> {
+    b"gov/authorities".to_vec()
+}
+
+/// The current validator set (a `ValidatorSet`, borsh).
+pub fn validator_set() -> Vec<u8> {
+    b"consensus/validators".to_vec()
+}
+
+/// A notary anchor (a `NotaryRecord`, borsh), under a document hash or a batch root.
+pub fn notary_anchor(hash: &Hash) -> Vec<u8> {
+    [b"notary/anchor/".as_slice(), &hash.0].concat()
+}
