@@ -29,7 +29,12 @@ pub trait Application: Send + 'static {
     /// Builds and pre-executes a block for `height` from the mempool; its header carries
     /// the post-state root. `round` is informative; the same (height, round) is never
     /// asked twice because the loop re-uses the first answer.
-    fn propose(&mut self, height: Height, round: u32, time: BlockTime) -> Result<Block, Self::Error>;
+    fn propose(
+        &mut self,
+        height: Height,
+        round: u32,
+        time: BlockTime,
+    ) -> Result<Block, Self::Error>;
 
     /// Re-executes a block received from the proposer; `Err` if any transaction is invalid
     /// or a root in the header differs from the one computed.

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use malachitebft_app_channel::app::config::{
-    ConsensusConfig as EngineConsensusConfig, DiscoveryConfig, NodeConfig,
-    P2pConfig, PubSubProtocol, TransportProtocol, ValuePayload, ValueSyncConfig,
+    ConsensusConfig as EngineConsensusConfig, DiscoveryConfig, NodeConfig, P2pConfig,
+    PubSubProtocol, TransportProtocol, ValuePayload, ValueSyncConfig,
 };
 use malachitebft_app_channel::app::net::Multiaddr;
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
@@ -89,7 +89,10 @@ impl ConsensusConfig {
         if self.moniker.is_empty() {
             return bad("moniker is empty");
         }
-        if self.timeout_propose_ms == 0 || self.timeout_prevote_ms == 0 || self.timeout_precommit_ms == 0 {
+        if self.timeout_propose_ms == 0
+            || self.timeout_prevote_ms == 0
+            || self.timeout_precommit_ms == 0
+        {
             return bad("round timeouts must be positive");
         }
         if self.persistent_peers.contains(&self.listen_addr) {
@@ -130,8 +133,9 @@ impl ConsensusConfig {
                     Transport::Tcp => format!("/ip6/{}/tcp/{}", v6.ip(), v6.port()),
                     Transport::Quic => format!("/ip6/{}/udp/{}/quic-v1", v6.ip(), v6.port()),
                 };
-                text.parse()
-                    .expect("an ip6 multiaddr built from a SocketAddr parses because it is well formed")
+                text.parse().expect(
+                    "an ip6 multiaddr built from a SocketAddr parses because it is well formed",
+                )
             }
         }
     }
@@ -140,7 +144,11 @@ impl ConsensusConfig {
     pub(crate) fn engine_config(&self) -> EngineConfig {
         let p2p = P2pConfig {
             listen_addr: self.multiaddr(self.listen_addr),
-            persistent_peers: self.persistent_peers.iter().map(|a| self.multiaddr(*a)).collect(),
+            persistent_peers: self
+                .persistent_peers
+                .iter()
+                .map(|a| self.multiaddr(*a))
+                .collect(),
             persistent_peers_only: true,
             discovery: DiscoveryConfig {
                 enabled: false,

@@ -21,7 +21,11 @@ pub enum ConsensusError {
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
     #[error("{what} is {got} bytes, over the limit of {max}")]
-    TooLarge { what: &'static str, got: usize, max: usize },
+    TooLarge {
+        what: &'static str,
+        got: usize,
+        max: usize,
+    },
     #[error("cannot decode {what}: {reason}")]
     Decode { what: &'static str, reason: String },
     #[error("invalid {what}: {reason}")]

@@ -1,15 +1,26 @@
 //! The application side of the Malachite BFT engine: simin's consensus context, codecs,
 //! signing rules and the loop that drives an [`Application`] from the engine's messages.
+//!
+//! The node implements [`Application`] and calls [`start`] (or [`run`]) with a
+//! [`ConsensusConfig`], the chain id and its validator key.
 
+mod app;
+pub mod certificate;
 pub mod codec;
 pub mod config;
 pub mod context;
 pub mod error;
+mod host;
 pub mod messages;
+mod run;
 pub mod signing;
+mod streaming;
 pub mod types;
 
+pub use app::Application;
 pub use codec::SiminCodec;
+pub use config::{ConsensusConfig, Transport};
 pub use context::SiminContext;
 pub use error::{CodecError, ConsensusError};
+pub use run::{run, start, ConsensusHandle};
 pub use signing::{SiminSigner, SiminVerifier};

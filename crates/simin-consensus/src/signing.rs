@@ -192,7 +192,9 @@ impl Signer<SiminContext> for SiminSigner {
             &public_key,
             &peer_id,
         ));
-        Box::pin(ready(Ok(ValidatorProof::new(public_key, peer_id, signature))))
+        Box::pin(ready(Ok(ValidatorProof::new(
+            public_key, peer_id, signature,
+        ))))
     }
 }
 

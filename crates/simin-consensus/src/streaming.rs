@@ -117,13 +117,20 @@ impl Reassembler {
         // all of them below it (sequences are unique keys).
         let complete = stream.end.is_some_and(|end| {
             let count_matches = u64::try_from(stream.parts.len()).is_ok_and(|n| n == end);
-            let all_below = stream.parts.keys().next_back().is_some_and(|&last| last < end);
+            let all_below = stream
+                .parts
+                .keys()
+                .next_back()
+                .is_some_and(|&last| last < end);
             count_matches && all_below
         });
         if !complete {
             return Ok(None);
         }
-        let stream = self.open.remove(&key).expect("the stream exists because it was just updated");
+        let stream = self
+            .open
+            .remove(&key)
+            .expect("the stream exists because it was just updated");
         self.arrival.retain(|k| k != &key);
         assemble(stream.parts.into_values().collect()).map(Some)
     }
@@ -148,7 +155,8 @@ fn part_len(part: &ProposalPart) -> usize {
 }
 
 fn assemble(parts: Vec<ProposalPart>) -> Result<ReceivedBlock, StreamError> {
-    let (Some(ProposalPart::Init(init)), Some(ProposalPart::Fin(fin))) = (parts.first(), parts.last())
+    let (Some(ProposalPart::Init(init)), Some(ProposalPart::Fin(fin))) =
+        (parts.first(), parts.last())
     else {
         return Err(StreamError::Malformed);
     };
@@ -172,4 +180,81 @@ fn assemble(parts: Vec<ProposalPart>) -> Result<ReceivedBlock, StreamError> {
         block_bytes,
         parts,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use simin_crypto::{Hash, Signature};
+
+    use super::*;
+    use crate::types::{BlockId, ConsensusHeight, ConsensusSignature, ValidatorAddress};
+
+    fn test_peer() -> PeerId {
+        let mut seed = [7u8; 32];
+        let keypair = malachitebft_app_channel::app::types::Keypair::ed25519_from_bytes(&mut seed)
+            .expect("any 32 bytes are an ed25519 seed");
+        PeerId::from_bytes(&keypair.public().to_peer_id().to_bytes()).expect("a libp2p peer id")
+    }
+
+    fn parts(block: &[u8]) -> Vec<ProposalPart> {
+        let init = PartInit {
+            height: ConsensusHeight(1),
+            round: 0,
+            pol_round: None,
+            proposer: ValidatorAddress(simin_crypto::PublicKey([1; 32])),
+            block_len: u32::try_from(block.len()).expect("a test block is small"),
+        };
+        let fin = PartFin {
+            block_hash: BlockId(Hash::digest(block)),
+            signature: ConsensusSignature(Signature([0; 64])),
+        };
+        split_block(init, block, fin)
+    }
+
+    #[test]
+    fn out_of_order_parts_reassemble_only_when_complete() {
+        let block: Vec<u8> = (0..3 * BLOCK_CHUNK_BYTES + 17)
+            .map(|i| u8::try_from(i % 251).expect("a remainder below 251 fits in u8"))
+            .collect();
+        let id = StreamId::new(Bytes::from_static(b"s"));
+        let mut messages = stream_messages(&id, &parts(&block));
+        messages.reverse();
+        let peer = test_peer();
+        let mut reassembler = Reassembler::default();
+        let last = messages.pop().expect("a stream has messages");
+        for message in messages {
+            let out = reassembler
+                .insert(peer, message)
+                .expect("a well-formed part");
+            assert!(out.is_none(), "incomplete until the first part arrives");
+        }
+        let received = reassembler
+            .insert(peer, last)
+            .expect("a well-formed part")
+            .expect("complete");
+        assert_eq!(received.block_bytes, block);
+    }
+
+    #[test]
+    fn absurd_sequences_and_wrong_lengths_are_refused() {
+        let id = StreamId::new(Bytes::from_static(b"s"));
+        let mut reassembler = Reassembler::default();
+        let far = StreamMessage::new(id.clone(), 1_000_000, StreamContent::Fin);
+        assert!(reassembler.insert(test_peer(), far).is_err());
+
+        let mut bad = parts(b"hello");
+        if let Some(ProposalPart::Init(init)) = bad.first_mut() {
+            init.block_len = 6;
+        }
+        let peer = test_peer();
+        let results: Vec<_> = stream_messages(&id, &bad)
+            .into_iter()
+            .map(|m| reassembler.insert(peer, m))
+            .collect();
+        assert!(matches!(
+            results.last(),
+            Some(Err(StreamError::LengthMismatch { .. }))
+        ));
+    }
 }

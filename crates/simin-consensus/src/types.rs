@@ -6,9 +6,7 @@
 use std::fmt;
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use malachitebft_app_channel::app::types::core::{
-    self as mcore, SigningScheme, VotingPower,
-};
+use malachitebft_app_channel::app::types::core::{self as mcore, SigningScheme, VotingPower};
 use simin_crypto::{Hash, PublicKey, Signature, SigningKey};
 
 use crate::context::SiminContext;
@@ -16,7 +14,17 @@ use crate::error::ConsensusError;
 
 /// A block height as the engine sees it (simin's `Height`).
 #[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
 )]
 pub struct ConsensusHeight(pub u64);
 
@@ -57,9 +65,7 @@ impl From<ConsensusHeight> for simin_types::Height {
 }
 
 /// A validator's address: its Ed25519 public key, shown as hex.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub struct ValidatorAddress(pub PublicKey);
 
 impl fmt::Display for ValidatorAddress {
@@ -81,9 +87,7 @@ impl mcore::Address for ValidatorAddress {}
 /// The engine's `Value` is this id too: the full block travels as proposal parts
 /// (`ValuePayload::ProposalAndParts`), so proposals and votes stay small whatever the
 /// size of the block.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub struct BlockId(pub Hash);
 
 impl fmt::Display for BlockId {

@@ -284,9 +284,9 @@ mod tests {
             0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
         ];
         let mut carry = 0u16;
-        for i in 0..32 {
-            let sum = u16::from(signature.0[32 + i]) + u16::from(order[i]) + carry;
-            signature.0[32 + i] = (sum & 0xff) as u8; // truncation intended: byte-wise addition
+        for (s_byte, order_byte) in signature.0[32..].iter_mut().zip(order) {
+            let sum = u16::from(*s_byte) + u16::from(order_byte) + carry;
+            *s_byte = (sum & 0xff) as u8; // truncation intended: byte-wise addition
             carry = sum >> 8;
         }
         assert!(secret.public_key().verify_strict(b"m", &signature).is_err());

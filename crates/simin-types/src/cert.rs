@@ -48,7 +48,7 @@ impl ValidatorSet {
                 validators.len()
             )));
         }
-        validators.sort_by(|a, b| a.public_key.cmp(&b.public_key));
+        validators.sort_by_key(|v| v.public_key);
         if validators.windows(2).any(|w| w[0].public_key == w[1].public_key) {
             return Err(invalid("a validator appears twice".into()));
         }

@@ -22,6 +22,7 @@ use crate::context::SiminContext;
 use crate::error::CodecError;
 use crate::messages::ProposalPart;
 use crate::types::{ConsensusHeight, ConsensusSignature};
+pub(crate) use wire::round_from_wire as wire_round;
 use wire::{
     WireCommitCertificate, WirePolkaCertificate, WireProposedValue, WireRoundCertificate,
     WireSignedProposal, WireSignedVote,
@@ -46,11 +47,22 @@ fn encode<T: BorshSerialize>(value: &T) -> Bytes {
     Bytes::from(simin_types::encode(value))
 }
 
-fn decode<T: BorshDeserialize>(what: &'static str, bytes: &[u8], max: usize) -> Result<T, CodecError> {
+fn decode<T: BorshDeserialize>(
+    what: &'static str,
+    bytes: &[u8],
+    max: usize,
+) -> Result<T, CodecError> {
     if bytes.len() > max {
-        return Err(CodecError::TooLarge { what, got: bytes.len(), max });
+        return Err(CodecError::TooLarge {
+            what,
+            got: bytes.len(),
+            max,
+        });
     }
-    borsh::from_slice(bytes).map_err(|e| CodecError::Decode { what, reason: e.to_string() })
+    borsh::from_slice(bytes).map_err(|e| CodecError::Decode {
+        what,
+        reason: e.to_string(),
+    })
 }
 
 impl Codec<ProposalPart> for SiminCodec {
@@ -78,14 +90,18 @@ impl Codec<SignedConsensusMsg<SiminContext>> for SiminCodec {
         let wire = decode("consensus message", &bytes, CONSENSUS_MESSAGE_BYTES_MAX)?;
         Ok(match wire {
             WireConsensusMessage::Vote(vote) => SignedConsensusMsg::Vote(vote.into()),
-            WireConsensusMessage::Proposal(proposal) => SignedConsensusMsg::Proposal(proposal.into()),
+            WireConsensusMessage::Proposal(proposal) => {
+                SignedConsensusMsg::Proposal(proposal.into())
+            }
         })
     }
 
     fn encode(&self, msg: &SignedConsensusMsg<SiminContext>) -> Result<Bytes, CodecError> {
         Ok(encode(&match msg {
             SignedConsensusMsg::Vote(vote) => WireConsensusMessage::Vote(vote.into()),
-            SignedConsensusMsg::Proposal(proposal) => WireConsensusMessage::Proposal(proposal.into()),
+            SignedConsensusMsg::Proposal(proposal) => {
+                WireConsensusMessage::Proposal(proposal.into())
+            }
         }))
     }
 }
@@ -128,7 +144,11 @@ impl Codec<StreamMessage<ProposalPart>> for SiminCodec {
             Some(part) => StreamContent::Data(part),
             None => StreamContent::Fin,
         };
-        Ok(StreamMessage::new(StreamId::new(stream_id.into()), sequence, content))
+        Ok(StreamMessage::new(
+            StreamId::new(stream_id.into()),
+            sequence,
+            content,
+        ))
     }
 
     fn encode(&self, msg: &StreamMessage<ProposalPart>) -> Result<Bytes, CodecError> {
@@ -143,11 +163,19 @@ impl Codec<ValidatorProof<SiminContext>> for SiminCodec {
     fn decode(&self, bytes: Bytes) -> Result<ValidatorProof<SiminContext>, CodecError> {
         let (public_key, peer_id, signature): (Vec<u8>, Vec<u8>, Signature) =
             decode("validator proof", &bytes, CONSENSUS_MESSAGE_BYTES_MAX)?;
-        Ok(ValidatorProof::new(public_key, peer_id, ConsensusSignature(signature)))
+        Ok(ValidatorProof::new(
+            public_key,
+            peer_id,
+            ConsensusSignature(signature),
+        ))
     }
 
     fn encode(&self, proof: &ValidatorProof<SiminContext>) -> Result<Bytes, CodecError> {
-        Ok(encode(&(&proof.public_key, &proof.peer_id, proof.signature.0)))
+        Ok(encode(&(
+            &proof.public_key,
+            &proof.peer_id,
+            proof.signature.0,
+        )))
     }
 }
 
@@ -230,7 +258,12 @@ impl Codec<Response<SiminContext>> for SiminCodec {
             values: response
                 .values
                 .iter()
-                .map(|v| (v.value_bytes.to_vec(), WireCommitCertificate::from(&v.certificate)))
+                .map(|v| {
+                    (
+                        v.value_bytes.to_vec(),
+                        WireCommitCertificate::from(&v.certificate),
+                    )
+                })
                 .collect(),
         };
         Ok(encode(&wire))
@@ -247,7 +280,8 @@ impl Codec<ProposedValue<SiminContext>> for SiminCodec {
     type Error = CodecError;
 
     fn decode(&self, bytes: Bytes) -> Result<ProposedValue<SiminContext>, CodecError> {
-        let wire: WireProposedValue = decode("proposed value", &bytes, CONSENSUS_MESSAGE_BYTES_MAX)?;
+        let wire: WireProposedValue =
+            decode("proposed value", &bytes, CONSENSUS_MESSAGE_BYTES_MAX)?;
         Ok(wire.into())
     }
 
@@ -269,3 +303,6 @@ impl Codec<PolkaCertificate<SiminContext>> for SiminCodec {
         Ok(encode(&WirePolkaCertificate::from(cert)))
     }
 }
+
+#[cfg(test)]
+mod tests;

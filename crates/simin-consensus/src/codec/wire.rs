@@ -6,9 +6,9 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use malachitebft_app_channel::app::types::core::{
-    CommitSignature, ExtendedCommitCertificate, ExtendedCommitSignature, NilOrVal,
-    PolkaCertificate, PolkaSignature, Round, RoundCertificate, RoundCertificateType,
-    RoundSignature, SignedMessage, Validity, VoteType,
+    ExtendedCommitCertificate, ExtendedCommitSignature, NilOrVal, PolkaCertificate, PolkaSignature,
+    Round, RoundCertificate, RoundCertificateType, RoundSignature, SignedMessage, Validity,
+    VoteType,
 };
 use malachitebft_app_channel::app::types::ProposedValue;
 use simin_crypto::{Hash, PublicKey, Signature};
@@ -196,7 +196,10 @@ impl TryFrom<WirePolkaCertificate> for PolkaCertificate<SiminContext> {
                 .signatures
                 .into_iter()
                 .map(|s| {
-                    PolkaSignature::new(ValidatorAddress(s.validator), ConsensusSignature(s.signature))
+                    PolkaSignature::new(
+                        ValidatorAddress(s.validator),
+                        ConsensusSignature(s.signature),
+                    )
                 })
                 .collect(),
         })
@@ -305,9 +308,12 @@ impl TryFrom<WireCommitCertificate> for ExtendedCommitCertificate<SiminContext> 
             .signatures
             .into_iter()
             .map(|s| {
-                CommitSignature::new(ValidatorAddress(s.validator), ConsensusSignature(s.signature))
+                ExtendedCommitSignature::new(
+                    ValidatorAddress(s.validator),
+                    ConsensusSignature(s.signature),
+                    None,
+                )
             })
-            .map(|s| ExtendedCommitSignature::new(s.address, s.signature, None))
             .collect();
         Ok(ExtendedCommitCertificate {
             height: ConsensusHeight(wire.height),

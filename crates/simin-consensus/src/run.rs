@@ -1,0 +1,155 @@
+//! Starting the Malachite engine for an `Application`, and stopping it.
+
+use std::time::Duration;
+
+use malachitebft_app_channel::app::types::codec::Codec;
+use malachitebft_app_channel::app::types::Keypair;
+use malachitebft_app_channel::{
+    start_engine, ConsensusContext, EngineHandle, NetworkContext, NetworkIdentity, RequestContext,
+    Signer, SyncContext, WalContext,
+};
+use simin_crypto::SigningKey;
+use simin_types::ChainId;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use crate::app::Application;
+use crate::codec::SiminCodec;
+use crate::config::ConsensusConfig;
+use crate::context::SiminContext;
+use crate::error::ConsensusError;
+use crate::host::Host;
+use crate::signing::{SiminSigner, SiminVerifier};
+use crate::types::ValidatorAddress;
+
+/// How long `shutdown` waits for the engine's actors to stop.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Capacity of the request channels to the engine.
+const REQUEST_CHANNEL_CAPACITY: usize = 100;
+
+/// A running consensus engine and its application loop.
+pub struct ConsensusHandle {
+    engine: EngineHandle,
+    app_loop: JoinHandle<Result<(), ConsensusError>>,
+    address: ValidatorAddress,
+}
+
+impl std::fmt::Debug for ConsensusHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsensusHandle")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConsensusHandle {
+    /// This validator's address (its public key).
+    pub fn address(&self) -> ValidatorAddress {
+        self.address
+    }
+
+    /// Waits until consensus stops; it only stops on a fatal error.
+    pub async fn wait(self) -> Result<(), ConsensusError> {
+        match self.app_loop.await {
+            Ok(result) => result,
+            Err(join) => Err(ConsensusError::EngineStopped(join.to_string())),
+        }
+    }
+
+    /// Stops the engine's actors and the application loop.
+    pub async fn shutdown(self) {
+        self.engine.actor.stop(Some("shutdown".into()));
+        self.app_loop.abort();
+        if tokio::time::timeout(SHUTDOWN_TIMEOUT, self.engine.handle)
+            .await
+            .is_err()
+        {
+            warn!("the consensus engine did not stop in time");
+        }
+    }
+}
+
+/// Derives the libp2p identity from the validator key, so the peer id is stable.
+fn network_keypair(key: &SigningKey) -> Result<Keypair, ConsensusError> {
+    let mut seed =
+        hex::decode(key.to_seed_hex()).map_err(|e| ConsensusError::NetworkKey(e.to_string()))?;
+    // `ed25519_from_bytes` zeroes the seed it is given.
+    Keypair::ed25519_from_bytes(&mut seed).map_err(|e| ConsensusError::NetworkKey(e.to_string()))
+}
+
+/// Starts the engine (network, WAL, sync) and the loop that drives `app`.
+///
+/// `signing_key` is this validator's consensus key; a node whose key is not in the
+/// validator set follows consensus without voting. Must be called inside a tokio runtime.
+pub async fn start<A: Application>(
+    app: A,
+    config: ConsensusConfig,
+    chain_id: ChainId,
+    signing_key: SigningKey,
+) -> Result<ConsensusHandle, ConsensusError> {
+    config.validate()?;
+    let address = ValidatorAddress(signing_key.public_key());
+    let signer = SiminSigner::new(chain_id.clone(), signing_key.clone());
+    let keypair = network_keypair(&signing_key)?;
+    let peer_id = keypair.public().to_peer_id();
+
+    let proof = signer
+        .sign_validator_proof(address.0 .0.to_vec(), peer_id.to_bytes())
+        .await
+        .map_err(|e| ConsensusError::ValidatorProof(e.to_string()))?;
+    let proof_bytes = SiminCodec
+        .encode(&proof)
+        .map_err(|e| ConsensusError::ValidatorProof(e.to_string()))?;
+    let identity = NetworkIdentity::new_validator(
+        config.moniker.clone(),
+        keypair,
+        address.to_string(),
+        proof_bytes,
+    );
+
+    let wal_path = config.wal_dir.join("consensus.wal");
+    let (channels, engine) = start_engine(
+        SiminContext,
+        config.engine_config(),
+        WalContext::new(wal_path, SiminCodec),
+        NetworkContext::new(identity, SiminCodec),
+        ConsensusContext::new_validator(
+            address,
+            Box::new(SiminVerifier::new(chain_id.clone())),
+            Box::new(signer.clone()),
+        ),
+        SyncContext::new(SiminCodec),
+        RequestContext::new(REQUEST_CHANNEL_CAPACITY),
+    )
+    .await
+    .map_err(|e| ConsensusError::EngineStart(format!("{e:#}")))?;
+
+    info!(
+        moniker = %config.moniker,
+        %address,
+        %peer_id,
+        listen = %config.listen_addr,
+        peers = config.persistent_peers.len(),
+        "consensus engine started"
+    );
+    let host = Host::new(app, chain_id, config, signer, address);
+    let app_loop = tokio::spawn(host.run(channels));
+    Ok(ConsensusHandle {
+        engine,
+        app_loop,
+        address,
+    })
+}
+
+/// Starts consensus and runs it until it fails.
+pub async fn run<A: Application>(
+    app: A,
+    config: ConsensusConfig,
+    chain_id: ChainId,
+    signing_key: SigningKey,
+) -> Result<(), ConsensusError> {
+    start(app, config, chain_id, signing_key)
+        .await?
+        .wait()
+        .await
+}
