@@ -1,0 +1,161 @@
+//! Module calls: their typed failures, their stateless checks and their dispatch.
+
+use std::collections::BTreeSet;
+
+use simin_types::{
+    limits, Call, GovernanceCall, Hash, Height, NotaryCall, OrgId, Organization, PublicKey, Tx,
+};
+
+use crate::state::Overlay;
+use crate::{governance, notary, BlockContext, LedgerError};
+
+/// Why a module refused a call. Stateless ones ([`check_call`]) keep a transaction out of
+/// blocks; the others fail it inside a block with a receipt carrying [`CallError::code`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error("{signer} is not a city authority key")]
+    Unauthorized { signer: PublicKey },
+    #[error("invalid organisation {id}: {reason}")]
+    InvalidOrganization { id: OrgId, reason: String },
+    #[error("organisation {id} is already registered")]
+    OrganizationExists { id: OrgId },
+    #[error("organisation {id} is not registered")]
+    UnknownOrganization { id: OrgId },
+    #[error("key {key} already belongs to organisation {organization}")]
+    KeyInUse { key: PublicKey, organization: OrgId },
+    #[error("organisation {id} is already inactive")]
+    AlreadyInactive { id: OrgId },
+    #[error("{signer} is not a key of an active organisation with the notary role")]
+    NotANotary { signer: PublicKey },
+    #[error("{hash} was already anchored at height {height}")]
+    AlreadyAnchored { hash: Hash, height: Height },
+    #[error("invalid notary batch: {reason}")]
+    InvalidBatch { reason: String },
+}
+
+impl CallError {
+    /// The stable machine-readable code of the failure, as written in receipts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CallError::Unauthorized { .. } => "governance.unauthorized",
+            CallError::InvalidOrganization { .. } => "governance.invalid_organization",
+            CallError::OrganizationExists { .. } => "governance.organization_exists",
+            CallError::UnknownOrganization { .. } => "governance.unknown_organization",
+            CallError::KeyInUse { .. } => "governance.key_in_use",
+            CallError::AlreadyInactive { .. } => "governance.already_inactive",
+            CallError::NotANotary { .. } => "notary.not_a_notary",
+            CallError::AlreadyAnchored { .. } => "notary.already_anchored",
+            CallError::InvalidBatch { .. } => "notary.invalid_batch",
+        }
+    }
+}
+
+/// Checks what a call's own content can tell, without state: a call failing here can never
+/// succeed, so the mempool refuses it and a block carrying it is invalid.
+pub fn check_call(call: &Call) -> Result<(), CallError> {
+    match call {
+        Call::Governance(GovernanceCall::RegisterOrganization(org))
+        | Call::Governance(GovernanceCall::UpdateOrganization(org)) => check_organization(org),
+        Call::Governance(GovernanceCall::DeactivateOrganization { .. }) => Ok(()),
+        Call::Notary(NotaryCall::Anchor { .. }) => Ok(()),
+        Call::Notary(NotaryCall::AnchorBatch { documents }) => check_batch(documents),
+    }
+}
+
+/// A non-empty name of at most `ORG_NAME_BYTES_MAX` bytes, 1 to `ORG_KEYS_MAX` distinct
+/// valid keys, at most `ORG_KEYS_MAX` distinct roles.
+pub(crate) fn check_organization(org: &Organization) -> Result<(), CallError> {
+    let invalid = |reason: String| CallError::InvalidOrganization {
+        id: org.id.clone(),
+        reason,
+    };
+    if org.name.is_empty() || org.name.len() > limits::ORG_NAME_BYTES_MAX {
+        return Err(invalid(format!(
+            "the name is {} bytes; it must be 1 to {}",
+            org.name.len(),
+            limits::ORG_NAME_BYTES_MAX
+        )));
+    }
+    if org.keys.is_empty() || org.keys.len() > limits::ORG_KEYS_MAX {
+        return Err(invalid(format!(
+            "it has {} keys; it must have 1 to {}",
+            org.keys.len(),
+            limits::ORG_KEYS_MAX
+        )));
+    }
+    if let Some(key) = org.keys.iter().find(|k| !k.is_valid()) {
+        return Err(invalid(format!("key {key} is not a valid Ed25519 key")));
+    }
+    if org.keys.iter().collect::<BTreeSet<_>>().len() != org.keys.len() {
+        return Err(invalid("a key appears twice".into()));
+    }
+    if org.roles.len() > limits::ORG_KEYS_MAX {
+        return Err(invalid(format!(
+            "it has {} roles; the limit is {}",
+            org.roles.len(),
+            limits::ORG_KEYS_MAX
+        )));
+    }
+    // Bounded by the check above, so the quadratic scan stays small.
+    let duplicate_role = org
+        .roles
+        .iter()
+        .enumerate()
+        .any(|(i, role)| org.roles[..i].contains(role));
+    if duplicate_role {
+        return Err(invalid("a role appears twice".into()));
+    }
+    Ok(())
+}
+
+/// 1 to `NOTARY_BATCH_MAX` distinct document hashes.
+fn check_batch(documents: &[Hash]) -> Result<(), CallError> {
+    if documents.is_empty() || documents.len() > limits::NOTARY_BATCH_MAX {
+        return Err(CallError::InvalidBatch {
+            reason: format!(
+                "it has {} documents; it must have 1 to {}",
+                documents.len(),
+                limits::NOTARY_BATCH_MAX
+            ),
+        });
+    }
+    if documents.iter().collect::<BTreeSet<_>>().len() != documents.len() {
+        return Err(CallError::InvalidBatch {
+            reason: "a document hash appears twice".into(),
+        });
+    }
+    Ok(())
+}
+
+/// A failed call: either the module refused it (the transaction fails, the block goes on)
+/// or the state could not be read (the block cannot be executed).
+#[derive(Debug)]
+pub(crate) enum ExecError {
+    Call(CallError),
+    Ledger(LedgerError),
+}
+
+impl From<CallError> for ExecError {
+    fn from(e: CallError) -> Self {
+        ExecError::Call(e)
+    }
+}
+
+impl From<LedgerError> for ExecError {
+    fn from(e: LedgerError) -> Self {
+        ExecError::Ledger(e)
+    }
+}
+
+/// Runs an admitted transaction's call in its own scope `state`.
+pub(crate) fn execute(
+    state: &mut Overlay<'_>,
+    ctx: &BlockContext,
+    tx: &Tx,
+    tx_hash: Hash,
+) -> Result<(), ExecError> {
+    match &tx.call {
+        Call::Governance(call) => governance::execute(state, &tx.signer, call),
+        Call::Notary(call) => notary::execute(state, ctx, &tx.signer, tx_hash, call),
+    }
+}
