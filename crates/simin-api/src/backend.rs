@@ -1,0 +1,102 @@
+//! The `Backend` trait: what the API needs from a node, and the errors it may return.
+//!
+//! The node implements this trait; the API never depends on the node crate, so the
+//! boundary stays one-way and the HTTP layer can be tested against a double.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use simin_types::{ChainId, Hash, Height, SignedTx};
+
+use crate::dto::{BlockLookup, BlockSummary, NodeStatus, NotaryProof, StateLookup, TxLookup};
+
+/// A boxed, sendable future, as returned by [`Backend::wait_for_commit`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a node offers the HTTP API. Every method must return promptly except
+/// [`Backend::wait_for_commit`], which must resolve by its `timeout`.
+pub trait Backend: Send + Sync + 'static {
+    /// The node's view of the chain tip, mempool and validators.
+    fn status(&self) -> Result<NodeStatus, BackendError>;
+
+    /// Checks `tx` and adds it to the mempool; returns its hash.
+    fn submit_tx(&self, tx: SignedTx) -> Result<Hash, SubmitError>;
+
+    /// Resolves with the transaction once `hash` is committed (`Some`), or with `None`
+    /// once `timeout` has passed without a commit.
+    fn wait_for_commit(
+        &self,
+        hash: Hash,
+        timeout: Duration,
+    ) -> BoxFuture<'static, Result<Option<TxLookup>, BackendError>>;
+
+    /// The block at `height` with its certificate and receipts; `None` if not committed.
+    fn block(&self, height: Height) -> Result<Option<BlockLookup>, BackendError>;
+
+    /// Up to `limit` block summaries strictly below `before` (or from the tip), newest first.
+    fn blocks(
+        &self,
+        before: Option<Height>,
+        limit: usize,
+    ) -> Result<Vec<BlockSummary>, BackendError>;
+
+    /// A committed transaction with its receipt, location and inclusion proof.
+    fn tx(&self, hash: &Hash) -> Result<Option<TxLookup>, BackendError>;
+
+    /// The value under `key` at `height` (the latest when `None`), with a proof if `prove`.
+    fn state(
+        &self,
+        key: &[u8],
+        height: Option<Height>,
+        prove: bool,
+    ) -> Result<StateLookup, BackendError>;
+
+    /// The anchoring of `document` (directly or in a batch) with everything needed to
+    /// verify it without trusting the node; `None` when it was never anchored.
+    fn notary(&self, document: &Hash) -> Result<Option<NotaryProof>, BackendError>;
+
+    /// The node's metrics registry in the Prometheus text exposition format.
+    fn metrics(&self) -> String;
+}
+
+/// Why the node could not answer a read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// The height is above the tip, or was pruned, or is genesis (no header).
+    #[error("height {height} is not available (latest is {latest})")]
+    HeightNotAvailable { height: Height, latest: Height },
+    /// The node is starting, syncing or shutting down.
+    #[error("the node is unavailable: {0}")]
+    Unavailable(String),
+    /// A fault inside the node (storage, encoding); details go to the node's logs.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Why a submitted transaction was refused; the node maps its mempool errors into these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    #[error("the transaction cannot be decoded: {0}")]
+    BadEncoding(String),
+    #[error("the transaction is {size} bytes, over the limit of {max}")]
+    TooLarge { size: usize, max: usize },
+    #[error("the transaction is for chain {got}, this node runs {expected}")]
+    WrongChainId { expected: ChainId, got: ChainId },
+    #[error("the transaction's signature does not verify")]
+    BadSignature,
+    #[error("nonce {got} is below the account's next nonce {expected}")]
+    NonceTooLow { expected: u64, got: u64 },
+    #[error("nonce {got} is too far above the account's next nonce {expected}")]
+    NonceTooHigh { expected: u64, got: u64 },
+    #[error("the transaction expired at height {expiry}; the next height is {next_height}")]
+    Expired { expiry: Height, next_height: Height },
+    #[error("the transaction is already in the mempool or committed")]
+    Duplicate,
+    #[error("the mempool is full; retry later")]
+    MempoolFull,
+    #[error("the call is invalid: {0}")]
+    InvalidCall(String),
+    #[error("the node cannot accept transactions now: {0}")]
+    Unavailable(String),
+}

@@ -1,0 +1,57 @@
+//! The request handlers, grouped by resource, and what they share.
+
+pub(crate) mod chain;
+pub(crate) mod ops;
+pub(crate) mod state;
+pub(crate) mod txs;
+
+use std::sync::Arc;
+
+use simin_types::{Hash, Height};
+
+use crate::backend::Backend;
+use crate::problem::ApiError;
+
+/// The router's state: the node behind the API.
+pub(crate) type Shared = Arc<dyn Backend>;
+
+/// Runs a backend call on the blocking pool: backend reads may touch storage, and must
+/// not stall the async workers that serve other requests.
+pub(crate) async fn blocking<T, E, F>(backend: &Shared, call: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    E: Into<ApiError> + Send + 'static,
+    F: FnOnce(&dyn Backend) -> Result<T, E> + Send + 'static,
+{
+    let backend = Arc::clone(backend);
+    tokio::task::spawn_blocking(move || call(backend.as_ref()))
+        .await
+        .map_err(|e| ApiError::Internal(format!("backend task failed: {e}")))?
+        .map_err(Into::into)
+}
+
+/// Parses a 64-character hex hash from a path segment.
+pub(crate) fn parse_hash(what: &'static str, text: &str) -> Result<Hash, ApiError> {
+    Hash::from_hex(text).map_err(|e| ApiError::InvalidHex {
+        what,
+        reason: e.to_string(),
+    })
+}
+
+/// Parses a decimal height from a path segment.
+pub(crate) fn parse_height(text: &str) -> Result<Height, ApiError> {
+    text.parse::<u64>()
+        .map(Height)
+        .map_err(|_| ApiError::InvalidParameter {
+            what: "height",
+            reason: format!("{text:?} is not a decimal height"),
+        })
+}
+
+/// Turns a query string rejection into a 400 problem.
+pub(crate) fn bad_query(rejection: axum::extract::rejection::QueryRejection) -> ApiError {
+    ApiError::InvalidParameter {
+        what: "query",
+        reason: rejection.body_text(),
+    }
+}

@@ -1,0 +1,208 @@
+//! The OpenAPI document lists every route, resolves, and matches the JSON actually sent.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{app, get, Fixture};
+use serde_json::Value;
+
+/// Every operation the API serves, as (method, path).
+const OPERATIONS: &[(&str, &str)] = &[
+    ("get", "/v1/status"),
+    ("post", "/v1/txs"),
+    ("get", "/v1/txs/{hash}"),
+    ("get", "/v1/blocks"),
+    ("get", "/v1/blocks/latest"),
+    ("get", "/v1/blocks/{height}"),
+    ("get", "/v1/state/{key}"),
+    ("get", "/v1/notary/{document_hash}"),
+    ("get", "/metrics"),
+    ("get", "/healthz"),
+    ("get", "/openapi.json"),
+];
+
+async fn served_doc() -> Value {
+    let (app, _) = app();
+    let reply = get(&app, "/openapi.json").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.content_type(), "application/json");
+    reply.json()
+}
+
+#[tokio::test]
+async fn the_document_is_openapi_3_1_and_lists_every_route() {
+    let doc = served_doc().await;
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        doc["openapi"]
+    );
+    let mut listed = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths is an object") {
+        for method in item.as_object().expect("a path item is an object").keys() {
+            listed.insert((method.clone(), path.clone()));
+        }
+    }
+    let expected: BTreeSet<(String, String)> = OPERATIONS
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(listed, expected);
+}
+
+/// Collects every `$ref` in `value`.
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                out.push(r.clone());
+            }
+            map.values().for_each(|v| refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_reference_resolves() {
+    let doc = served_doc().await;
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(!all.is_empty());
+    for r in all {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .expect("only schema references");
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "{r} does not resolve"
+        );
+    }
+}
+
+/// Checks `value` against `schema` for the parts of JSON Schema the document uses; returns
+/// the first mismatch as a path and a reason.
+fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return check(doc, &doc["components"]["schemas"][name], value, at);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema.get(key).and_then(Value::as_array) {
+            return match options.iter().any(|s| check(doc, s, value, at).is_ok()) {
+                true => Ok(()),
+                false => Err(format!("{at}: matches no option of {key}: {value}")),
+            };
+        }
+    }
+    if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
+        return parts.iter().try_for_each(|s| check(doc, s, value, at));
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let actual = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_u64() || n.is_i64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let number_ok = actual == "integer" && types.contains(&"number");
+    if !(types.is_empty() || types.contains(&actual) || number_ok) {
+        return Err(format!("{at}: is {actual}, schema says {types:?}"));
+    }
+    if let (Some(allowed), Some(v)) = (schema.get("enum").and_then(Value::as_array), value.as_str())
+    {
+        if !allowed.iter().any(|a| a == v) {
+            return Err(format!("{at}: {v:?} is not one of {allowed:?}"));
+        }
+    }
+    match value {
+        Value::Object(map) => {
+            let props = schema["properties"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            for (key, v) in map {
+                let sub = props
+                    .get(key)
+                    .ok_or_else(|| format!("{at}.{key}: not in the schema"))?;
+                check(doc, sub, v, &format!("{at}.{key}"))?;
+            }
+            for required in schema["required"].as_array().into_iter().flatten() {
+                let key = required.as_str().unwrap_or_default();
+                if !map.contains_key(key) {
+                    return Err(format!("{at}.{key}: required but absent"));
+                }
+            }
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| check(doc, &schema["items"], v, &format!("{at}[{i}]"))),
+        _ => Ok(()),
+    }
+}
+
+#[tokio::test]
+async fn json_of_every_dto_matches_its_schema() {
+    let doc = served_doc().await;
+    let (app, backend) = app();
+    let f = Fixture::new();
+    let tx = f.block.txs[1].hash();
+    let samples = [
+        ("NodeStatus", "/v1/status".to_owned()),
+        ("BlockLookup", "/v1/blocks/1".to_owned()),
+        ("BlockList", "/v1/blocks".to_owned()),
+        ("TxLookup", format!("/v1/txs/{tx}")),
+        (
+            "StateLookup",
+            "/v1/state/70726573656e74?prove=true".to_owned(),
+        ),
+        ("StateLookup", "/v1/state/00".to_owned()),
+        (
+            "NotaryProof",
+            format!("/v1/notary/{}", f.batch_documents[0]),
+        ),
+        ("NotaryProof", format!("/v1/notary/{}", f.single_document)),
+        ("Problem", "/v1/blocks/99".to_owned()),
+    ];
+    for (name, uri) in samples {
+        let body = get(&app, &uri).await.json();
+        let schema = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+        check(&doc, &schema, &body, name).unwrap_or_else(|e| panic!("{uri}: {e}"));
+    }
+    let mut governance = f.block.txs[0].clone();
+    governance.tx.call =
+        simin_types::Call::Governance(simin_types::GovernanceCall::DeactivateOrganization {
+            id: simin_types::OrgId::new("old.org").expect("a valid id"),
+        });
+    let tx = serde_json::to_value(&governance).expect("a tx serializes");
+    check(
+        &doc,
+        &serde_json::json!({ "$ref": "#/components/schemas/SignedTx" }),
+        &tx,
+        "SignedTx",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    drop(backend);
+
+    // The checker itself must catch drift: an unknown field and a wrong type both fail.
+    let status = serde_json::json!({ "$ref": "#/components/schemas/NodeStatus" });
+    let mut body = get(&app, "/v1/status").await.json();
+    body["renamed_field"] = Value::from(1);
+    assert!(check(&doc, &status, &body, "NodeStatus").is_err());
+    let mut body = get(&app, "/v1/status").await.json();
+    body["latest_height"] = Value::from("1");
+    assert!(check(&doc, &status, &body, "NodeStatus").is_err());
+}
