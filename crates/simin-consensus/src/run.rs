@@ -56,10 +56,13 @@ impl ConsensusHandle {
         }
     }
 
-    /// Stops the engine's actors and the application loop.
+    /// Stops the engine's actors and the application loop, and waits until the
+    /// application is dropped, so its resources (the store's file lock) are released.
     pub async fn shutdown(self) {
         self.engine.actor.stop(Some("shutdown".into()));
         self.app_loop.abort();
+        // A cancelled task reports a JoinError: that is the expected outcome here.
+        let _ = self.app_loop.await;
         if tokio::time::timeout(SHUTDOWN_TIMEOUT, self.engine.handle)
             .await
             .is_err()

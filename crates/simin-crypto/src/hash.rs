@@ -8,7 +8,9 @@ use sha2::{Digest, Sha256};
 use crate::CryptoError;
 
 /// A SHA-256 digest. Shown and parsed as 64 lowercase hex characters.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, BorshSerialize, BorshDeserialize,
+)]
 pub struct Hash(pub [u8; 32]);
 
 impl Hash {
@@ -111,6 +113,9 @@ mod tests {
         assert!(Hash::from_hex("abc").is_err());
         assert!(Hash::from_hex(&"zz".repeat(32)).is_err());
         let json = serde_json::to_string(&hash).expect("a hash serializes");
-        assert_eq!(serde_json::from_str::<Hash>(&json).expect("it parses back"), hash);
+        assert_eq!(
+            serde_json::from_str::<Hash>(&json).expect("it parses back"),
+            hash
+        );
     }
 }

@@ -37,7 +37,9 @@ impl PublicKey {
 
     /// True when the bytes decode to a curve point that is not of small order.
     pub fn is_valid(&self) -> bool {
-        self.verifying_key().map(|key| !key.is_weak()).unwrap_or(false)
+        self.verifying_key()
+            .map(|key| !key.is_weak())
+            .unwrap_or(false)
     }
 
     /// Verifies `signature` over `message` with the strict rule of ed25519-dalek.
@@ -228,9 +230,10 @@ mod tests {
     #[test]
     fn rfc8032_test_1_signature() {
         // RFC 8032, section 7.1, TEST 1 (empty message).
-        let secret =
-            SigningKey::from_hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
-                .expect("a valid seed");
+        let secret = SigningKey::from_hex(
+            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+        )
+        .expect("a valid seed");
         assert_eq!(
             secret.public_key().to_hex(),
             "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"

@@ -10,79 +10,27 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use simin_consensus::ConsensusConfig;
 
 use crate::mempool::MempoolLimits;
 
 /// Everything a node reads at start, besides genesis and its key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeConfig {
     /// A name for logs and metrics, e.g. `seoul-city-hall`.
     pub moniker: String,
     /// Where the HTTP API and portal listen.
     pub api_listen: SocketAddr,
-    pub p2p: P2pConfig,
+    /// Peer-to-peer networking and timeouts of the consensus engine. Its `wal_dir`, when
+    /// relative, is taken relative to the node's home.
     #[serde(default)]
-    pub consensus: ConsensusTimeouts,
+    pub consensus: ConsensusConfig,
     #[serde(default)]
     pub mempool: MempoolConfig,
-}
-
-/// Peer-to-peer networking of the consensus engine.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct P2pConfig {
-    /// Where this node listens for peers, e.g. `127.0.0.1:27000`.
-    pub listen: SocketAddr,
-    /// Peers to dial and keep connected, e.g. other agencies' validators.
-    #[serde(default)]
-    pub persistent_peers: Vec<SocketAddr>,
-    /// Accept only the persistent peers (a closed validator network).
-    #[serde(default = "default_true")]
-    pub persistent_peers_only: bool,
-}
-
-fn default_true() -> bool {
-    true
-}
-
-/// Consensus timeouts, tuned for a LAN or metro network: a dead proposer must cost a
-/// fraction of a second, not the engine's multi-second defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConsensusTimeouts {
-    /// How long to wait for a proposal before prevoting nil.
-    pub propose_ms: u64,
-    /// Added to the propose timeout per round, so later rounds wait longer.
-    pub propose_delta_ms: u64,
-    pub prevote_ms: u64,
-    pub precommit_ms: u64,
-    /// Added to the prevote/precommit timeouts per round.
-    pub vote_delta_ms: u64,
-    /// Pause after a commit before starting the next height: the block interval when idle.
-    pub commit_ms: u64,
-}
-
-impl Default for ConsensusTimeouts {
-    fn default() -> Self {
-        ConsensusTimeouts {
-            propose_ms: 400,
-            propose_delta_ms: 100,
-            prevote_ms: 150,
-            precommit_ms: 150,
-            vote_delta_ms: 50,
-            commit_ms: 100,
-        }
-    }
-}
-
-impl ConsensusTimeouts {
-    pub fn propose(&self) -> Duration {
-        Duration::from_millis(self.propose_ms)
-    }
 }
 
 /// Mempool limits.
@@ -155,12 +103,7 @@ mod tests {
         let config = NodeConfig {
             moniker: "city-hall".into(),
             api_listen: "127.0.0.1:8080".parse().expect("valid address"),
-            p2p: P2pConfig {
-                listen: "127.0.0.1:27000".parse().expect("valid address"),
-                persistent_peers: vec![],
-                persistent_peers_only: true,
-            },
-            consensus: ConsensusTimeouts::default(),
+            consensus: ConsensusConfig::default(),
             mempool: MempoolConfig::default(),
         };
         let text = toml::to_string(&config).expect("serializes");

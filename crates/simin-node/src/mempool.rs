@@ -83,7 +83,13 @@ impl Mempool {
 
     /// Adds an admitted transaction; `next_nonce` is its signer's next nonce in the
     /// committed state, as `check_tx` found it.
-    pub fn insert(&mut self, tx: SignedTx, hash: Hash, size: usize, next_nonce: u64) -> Result<(), MempoolError> {
+    pub fn insert(
+        &mut self,
+        tx: SignedTx,
+        hash: Hash,
+        size: usize,
+        next_nonce: u64,
+    ) -> Result<(), MempoolError> {
         if self.by_hash.contains_key(&hash) {
             return Err(MempoolError::Duplicate(hash));
         }
@@ -110,7 +116,10 @@ impl Mempool {
                 bytes: self.bytes,
             });
         }
-        self.by_signer.entry(signer).or_default().insert(nonce, hash);
+        self.by_signer
+            .entry(signer)
+            .or_default()
+            .insert(nonce, hash);
         self.by_hash.insert(hash, Entry { tx, size });
         self.bytes = bytes_after;
         Ok(())
@@ -143,7 +152,12 @@ impl Mempool {
     /// Removes what a committed block made stale: its own transactions, and for every
     /// signer it touched, transactions below the signer's new next nonce; then those that
     /// expired before `next_height`. `next_nonce` reads the committed state.
-    pub fn on_commit(&mut self, committed: &[SignedTx], next_height: Height, next_nonce: impl Fn(&PublicKey) -> u64) {
+    pub fn on_commit(
+        &mut self,
+        committed: &[SignedTx],
+        next_height: Height,
+        next_nonce: impl Fn(&PublicKey) -> u64,
+    ) {
         for tx in committed {
             let signer = tx.tx.signer;
             let keep_from = next_nonce(&signer);
@@ -175,6 +189,13 @@ impl Mempool {
             self.by_signer.values().map(BTreeMap::len).sum::<usize>(),
             "both indexes hold the same transactions"
         );
+    }
+
+    /// Drops transactions that can never be included (the proposer found them invalid).
+    pub fn remove_all(&mut self, hashes: &[Hash]) {
+        for hash in hashes {
+            self.remove(hash);
+        }
     }
 
     fn remove(&mut self, hash: &Hash) {
@@ -218,15 +239,31 @@ mod tests {
     #[test]
     fn refuses_duplicates_taken_nonces_far_nonces_and_overflow() {
         let key = SigningKey::from_seed([1; 32]);
-        let limits = MempoolLimits { txs_max: 3, bytes_max: usize::MAX, nonce_window: 5 };
+        let limits = MempoolLimits {
+            txs_max: 3,
+            bytes_max: usize::MAX,
+            nonce_window: 5,
+        };
         let mut pool = Mempool::new(limits);
         add(&mut pool, tx(&key, 0, 10), 0).expect("first is admitted");
-        assert!(matches!(add(&mut pool, tx(&key, 0, 10), 0), Err(MempoolError::Duplicate(_))));
-        assert!(matches!(add(&mut pool, tx(&key, 0, 11), 0), Err(MempoolError::NonceTaken { .. })));
-        assert!(matches!(add(&mut pool, tx(&key, 5, 10), 0), Err(MempoolError::NonceTooHigh { .. })));
+        assert!(matches!(
+            add(&mut pool, tx(&key, 0, 10), 0),
+            Err(MempoolError::Duplicate(_))
+        ));
+        assert!(matches!(
+            add(&mut pool, tx(&key, 0, 11), 0),
+            Err(MempoolError::NonceTaken { .. })
+        ));
+        assert!(matches!(
+            add(&mut pool, tx(&key, 5, 10), 0),
+            Err(MempoolError::NonceTooHigh { .. })
+        ));
         add(&mut pool, tx(&key, 1, 10), 0).expect("admitted");
         add(&mut pool, tx(&key, 2, 10), 0).expect("admitted");
-        assert!(matches!(add(&mut pool, tx(&key, 3, 10), 0), Err(MempoolError::Full { .. })));
+        assert!(matches!(
+            add(&mut pool, tx(&key, 3, 10), 0),
+            Err(MempoolError::Full { .. })
+        ));
         assert_eq!(pool.len(), 3);
     }
 

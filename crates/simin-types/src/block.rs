@@ -67,7 +67,9 @@ impl Block {
 
     /// The Merkle leaves of the transactions: `leaf_hash(tx_hash)`.
     pub fn tx_leaves(txs: &[SignedTx]) -> Vec<Hash> {
-        txs.iter().map(|tx| merkle::leaf_hash(&tx.hash().0)).collect()
+        txs.iter()
+            .map(|tx| merkle::leaf_hash(&tx.hash().0))
+            .collect()
     }
 
     pub fn compute_tx_root(txs: &[SignedTx]) -> Hash {
@@ -95,7 +97,10 @@ pub struct Receipt {
 pub enum TxOutcome {
     Success,
     /// `code` is stable and machine-readable (e.g. `notary.already_anchored`).
-    Failure { code: String, message: String },
+    Failure {
+        code: String,
+        message: String,
+    },
 }
 
 impl Receipt {

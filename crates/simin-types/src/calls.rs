@@ -20,9 +20,15 @@ impl Call {
     /// A short stable name for logs and metrics, e.g. `notary.anchor`.
     pub fn name(&self) -> &'static str {
         match self {
-            Call::Governance(GovernanceCall::RegisterOrganization(_)) => "governance.register_organization",
-            Call::Governance(GovernanceCall::UpdateOrganization(_)) => "governance.update_organization",
-            Call::Governance(GovernanceCall::DeactivateOrganization { .. }) => "governance.deactivate_organization",
+            Call::Governance(GovernanceCall::RegisterOrganization(_)) => {
+                "governance.register_organization"
+            }
+            Call::Governance(GovernanceCall::UpdateOrganization(_)) => {
+                "governance.update_organization"
+            }
+            Call::Governance(GovernanceCall::DeactivateOrganization { .. }) => {
+                "governance.deactivate_organization"
+            }
             Call::Notary(NotaryCall::Anchor { .. }) => "notary.anchor",
             Call::Notary(NotaryCall::AnchorBatch { .. }) => "notary.anchor_batch",
         }
@@ -66,7 +72,18 @@ impl Organization {
 }
 
 /// What an organisation is allowed to do; modules check these.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A city agency.

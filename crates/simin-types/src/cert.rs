@@ -18,7 +18,12 @@ const PRECOMMIT_DOMAIN: &[u8] = b"simin/precommit/v1\0";
 /// The exact bytes a validator signs when it precommits `block_hash` at `height`/`round`.
 /// The consensus engine's votes are signed over these bytes, so certificates can be
 /// checked without the engine.
-pub fn vote_sign_bytes(chain_id: &ChainId, height: Height, round: u32, block_hash: &Hash) -> Vec<u8> {
+pub fn vote_sign_bytes(
+    chain_id: &ChainId,
+    height: Height,
+    round: u32,
+    block_hash: &Hash,
+) -> Vec<u8> {
     let mut bytes = PRECOMMIT_DOMAIN.to_vec();
     bytes.extend(codec::encode(&(chain_id, height, round, block_hash)));
     bytes
@@ -40,7 +45,10 @@ pub struct ValidatorSet {
 impl ValidatorSet {
     /// Builds a set, sorting by key and refusing duplicates, zero power and overflow.
     pub fn new(mut validators: Vec<Validator>) -> Result<ValidatorSet, TypesError> {
-        let invalid = |reason: String| TypesError::Invalid { what: "validator set", reason };
+        let invalid = |reason: String| TypesError::Invalid {
+            what: "validator set",
+            reason,
+        };
         if validators.is_empty() || validators.len() > crate::limits::VALIDATORS_MAX {
             return Err(invalid(format!(
                 "needs 1 to {} validators, got {}",
@@ -49,7 +57,10 @@ impl ValidatorSet {
             )));
         }
         validators.sort_by_key(|v| v.public_key);
-        if validators.windows(2).any(|w| w[0].public_key == w[1].public_key) {
+        if validators
+            .windows(2)
+            .any(|w| w[0].public_key == w[1].public_key)
+        {
             return Err(invalid("a validator appears twice".into()));
         }
         if validators.iter().any(|v| v.voting_power == 0) {
@@ -116,7 +127,10 @@ impl CommitCertificate {
         validators: &ValidatorSet,
     ) -> Result<(), TypesError> {
         if self.height != height {
-            return Err(TypesError::CertificateHeight { expected: height, got: self.height });
+            return Err(TypesError::CertificateHeight {
+                expected: height,
+                got: self.height,
+            });
         }
         if self.block_hash != *block_hash {
             return Err(TypesError::CertificateBlock {

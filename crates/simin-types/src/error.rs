@@ -8,7 +8,11 @@ pub enum TypesError {
     #[error("cannot decode {what}: {reason}")]
     Decode { what: &'static str, reason: String },
     #[error("{what} is {got} bytes, over the limit of {max}")]
-    TooLarge { what: &'static str, got: usize, max: usize },
+    TooLarge {
+        what: &'static str,
+        got: usize,
+        max: usize,
+    },
     #[error("invalid {what}: {reason}")]
     Invalid { what: &'static str, reason: String },
     #[error("certificate is for height {got}, expected {expected}")]
@@ -21,7 +25,9 @@ pub enum TypesError {
     DuplicateSigner(String),
     #[error("certificate signature of {0} does not verify")]
     BadCertificateSignature(String),
-    #[error("certificate carries {signed} of {total} voting power; more than two thirds is needed")]
+    #[error(
+        "certificate carries {signed} of {total} voting power; more than two thirds is needed"
+    )]
     InsufficientVotingPower { signed: u64, total: u64 },
     #[error(transparent)]
     Crypto(#[from] simin_crypto::CryptoError),

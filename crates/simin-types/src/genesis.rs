@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{BlockTime, ChainId, Hash, Organization, PublicKey, TypesError, Validator, ValidatorSet};
+use crate::{
+    BlockTime, ChainId, Hash, Organization, PublicKey, TypesError, Validator, ValidatorSet,
+};
 
 /// Genesis, written as JSON in each node's home. Every node of a chain has the same one;
 /// its hash is checked when nodes meet.
@@ -24,15 +26,23 @@ pub struct Genesis {
 impl Genesis {
     /// Checks the document: at least one authority, a valid validator set, valid keys.
     pub fn validate(&self) -> Result<ValidatorSet, TypesError> {
-        let invalid = |reason: String| TypesError::Invalid { what: "genesis", reason };
+        let invalid = |reason: String| TypesError::Invalid {
+            what: "genesis",
+            reason,
+        };
         if self.authorities.is_empty() {
             return Err(invalid("names no city authority key".into()));
         }
         if let Some(key) = self.authorities.iter().find(|k| !k.is_valid()) {
-            return Err(invalid(format!("authority key {key} is not a valid Ed25519 key")));
+            return Err(invalid(format!(
+                "authority key {key} is not a valid Ed25519 key"
+            )));
         }
         if let Some(v) = self.validators.iter().find(|v| !v.public_key.is_valid()) {
-            return Err(invalid(format!("validator key {} is not a valid Ed25519 key", v.public_key)));
+            return Err(invalid(format!(
+                "validator key {} is not a valid Ed25519 key",
+                v.public_key
+            )));
         }
         ValidatorSet::new(self.validators.clone())
     }

@@ -3,7 +3,9 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
-use crate::{codec, limits, Call, ChainId, Hash, Height, PublicKey, Signature, SigningKey, TypesError};
+use crate::{
+    codec, limits, Call, ChainId, Hash, Height, PublicKey, Signature, SigningKey, TypesError,
+};
 
 /// Domain separator of transaction signatures, so they can never be mistaken for votes.
 const TX_SIGN_DOMAIN: &[u8] = b"simin/tx/v1\0";
@@ -29,9 +31,16 @@ impl Tx {
     }
 
     pub fn sign(self, key: &SigningKey) -> SignedTx {
-        debug_assert_eq!(key.public_key(), self.signer, "signing with the signer's key");
+        debug_assert_eq!(
+            key.public_key(),
+            self.signer,
+            "signing with the signer's key"
+        );
         let signature = key.sign(&self.sign_bytes());
-        SignedTx { tx: self, signature }
+        SignedTx {
+            tx: self,
+            signature,
+        }
     }
 }
 

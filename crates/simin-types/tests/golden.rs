@@ -8,9 +8,10 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 use simin_types::{
-    decode, encode, vote_sign_bytes, Block, BlockHeader, BlockTime, Call, ChainId, CommitCertificate,
-    CommitSignature, GovernanceCall, Hash, Height, NotaryCall, NotaryRecord, OrgId, Organization, Receipt,
-    Role, SignedTx, SigningKey, Tx, TxOutcome, Validator, ValidatorSet,
+    decode, encode, vote_sign_bytes, Block, BlockHeader, BlockTime, Call, ChainId,
+    CommitCertificate, CommitSignature, GovernanceCall, Hash, Height, NotaryCall, NotaryRecord,
+    OrgId, Organization, Receipt, Role, SignedTx, SigningKey, Tx, TxOutcome, Validator,
+    ValidatorSet,
 };
 
 fn key(seed: u8) -> SigningKey {
@@ -27,7 +28,9 @@ fn sample_tx() -> SignedTx {
         signer: key(1).public_key(),
         nonce: 7,
         expiry_height: Height(100),
-        call: Call::Notary(NotaryCall::Anchor { document: Hash::digest(b"contract.pdf") }),
+        call: Call::Notary(NotaryCall::Anchor {
+            document: Hash::digest(b"contract.pdf"),
+        }),
     }
     .sign(&key(1))
 }
@@ -74,19 +77,29 @@ fn sample_certificate() -> CommitCertificate {
         height: Height(42),
         round: 0,
         block_hash: block.hash(),
-        signatures: vec![CommitSignature { validator: key(3).public_key(), signature: key(3).sign(&message) }],
+        signatures: vec![CommitSignature {
+            validator: key(3).public_key(),
+            signature: key(3).sign(&message),
+        }],
     }
 }
 
 fn fixture(name: &str, bytes: &[u8]) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(format!("{name}.hex"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(format!("{name}.hex"));
     let actual = hex::encode(bytes);
     if std::env::var_os("SIMIN_BLESS").is_some() {
         std::fs::write(&path, format!("{actual}\n")).expect("fixture directory is writable");
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("missing fixture {path:?}: {e}"));
-    assert_eq!(actual, expected.trim(), "canonical encoding of {name} changed");
+    let expected =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("missing fixture {path:?}: {e}"));
+    assert_eq!(
+        actual,
+        expected.trim(),
+        "canonical encoding of {name} changed"
+    );
 }
 
 #[test]
@@ -104,7 +117,10 @@ fn block_header_certificate_and_records_are_pinned() {
     fixture("block", &block.encode());
     fixture("block_hash", &block.hash().0);
     fixture("commit_certificate", &encode(&sample_certificate()));
-    fixture("vote_sign_bytes", &vote_sign_bytes(&chain(), Height(42), 3, &block.hash()));
+    fixture(
+        "vote_sign_bytes",
+        &vote_sign_bytes(&chain(), Height(42), 3, &block.hash()),
+    );
     let record = NotaryRecord {
         organization: OrgId::new("seoul.notary").expect("valid id"),
         signer: key(1).public_key(),
@@ -118,7 +134,10 @@ fn block_header_certificate_and_records_are_pinned() {
         tx_hash: sample_tx().hash(),
         height: Height(42),
         index: 1,
-        outcome: TxOutcome::Failure { code: "notary.already_anchored".into(), message: "m".into() },
+        outcome: TxOutcome::Failure {
+            code: "notary.already_anchored".into(),
+            message: "m".into(),
+        },
     };
     fixture("receipt", &encode(&receipt));
 }
@@ -126,22 +145,47 @@ fn block_header_certificate_and_records_are_pinned() {
 #[test]
 fn the_light_client_check_accepts_the_sample_and_refuses_forgeries() {
     let block = sample_block();
-    let set = ValidatorSet::new(vec![Validator { public_key: key(3).public_key(), voting_power: 10 }])
-        .expect("valid set");
+    let set = ValidatorSet::new(vec![Validator {
+        public_key: key(3).public_key(),
+        voting_power: 10,
+    }])
+    .expect("valid set");
     let cert = sample_certificate();
-    assert_eq!(cert.verify(&chain(), Height(42), &block.hash(), &set), Ok(()));
-    assert!(cert.verify(&chain(), Height(43), &block.hash(), &set).is_err());
+    assert_eq!(
+        cert.verify(&chain(), Height(42), &block.hash(), &set),
+        Ok(())
+    );
+    assert!(cert
+        .verify(&chain(), Height(43), &block.hash(), &set)
+        .is_err());
     let other_chain = ChainId::new("other").expect("valid id");
-    assert!(cert.verify(&other_chain, Height(42), &block.hash(), &set).is_err());
+    assert!(cert
+        .verify(&other_chain, Height(42), &block.hash(), &set)
+        .is_err());
     let bigger = ValidatorSet::new(vec![
-        Validator { public_key: key(3).public_key(), voting_power: 10 },
-        Validator { public_key: key(4).public_key(), voting_power: 10 },
+        Validator {
+            public_key: key(3).public_key(),
+            voting_power: 10,
+        },
+        Validator {
+            public_key: key(4).public_key(),
+            voting_power: 10,
+        },
     ])
     .expect("valid set");
-    assert!(cert.verify(&chain(), Height(42), &block.hash(), &bigger).is_err(), "half is not > 2/3");
+    assert!(
+        cert.verify(&chain(), Height(42), &block.hash(), &bigger)
+            .is_err(),
+        "half is not > 2/3"
+    );
     let mut doubled = cert.clone();
     doubled.signatures.push(doubled.signatures[0].clone());
-    assert!(doubled.verify(&chain(), Height(42), &block.hash(), &bigger).is_err(), "one signer counted twice");
+    assert!(
+        doubled
+            .verify(&chain(), Height(42), &block.hash(), &bigger)
+            .is_err(),
+        "one signer counted twice"
+    );
 }
 
 #[test]
@@ -155,8 +199,11 @@ fn decoding_refuses_trailing_bytes_and_oversize() {
 fn arb_call() -> impl Strategy<Value = Call> {
     prop_oneof![
         any::<[u8; 32]>().prop_map(|d| Call::Notary(NotaryCall::Anchor { document: Hash(d) })),
-        prop::collection::vec(any::<[u8; 32]>(), 0..20)
-            .prop_map(|ds| Call::Notary(NotaryCall::AnchorBatch { documents: ds.into_iter().map(Hash).collect() })),
+        prop::collection::vec(any::<[u8; 32]>(), 0..20).prop_map(|ds| Call::Notary(
+            NotaryCall::AnchorBatch {
+                documents: ds.into_iter().map(Hash).collect()
+            }
+        )),
         ("[a-z][a-z0-9.-]{0,20}", ".{0,40}", any::<bool>()).prop_map(|(id, name, active)| {
             Call::Governance(GovernanceCall::RegisterOrganization(Organization {
                 id: OrgId::new(id).expect("the regex makes valid ids"),
