@@ -24,8 +24,8 @@ mod state;
 
 pub use admission::{check_tx, TxCheck};
 pub use block::{
-    build, execute_block, BlockContext, BlockOutput, Built, Skipped, BLOCK_HEADER_BYTES_RESERVE,
-    BLOCK_TX_BYTES_MAX, BUILD_CANDIDATES_MAX,
+    build, build_admitted, execute_block, BlockContext, BlockOutput, Built, Skipped,
+    BLOCK_HEADER_BYTES_RESERVE, BLOCK_TX_BYTES_MAX, BUILD_CANDIDATES_MAX,
 };
 pub use call::{check_call, CallError};
 pub use error::{BlockError, LedgerError, StateReadError, TxError};

@@ -4,7 +4,8 @@ mod common;
 
 use common::*;
 use simin_ledger::{
-    build, check_tx, execute_block, last_block, BlockError, LastBlock, TxError, BLOCK_TX_BYTES_MAX,
+    build, build_admitted, check_tx, execute_block, last_block, BlockError, LastBlock, TxError,
+    BLOCK_TX_BYTES_MAX,
 };
 use simin_types::{limits, BlockTime, ChainId, Height, Signature, SignedTx, Tx};
 
@@ -355,4 +356,22 @@ fn genesis_is_checked_and_deterministic() {
     let mut no_keys = genesis();
     no_keys.organizations.push(org("other", &[], &[]));
     assert!(simin_ledger::genesis_writes(&no_keys).is_err());
+}
+
+#[test]
+fn build_admitted_trusts_admission_but_validators_still_verify() {
+    let chain = Chain::new();
+    let ctx = chain.next_ctx();
+    let bad = forged(sign(&notary(), 0, anchor(doc(1))));
+    let strict = build(&chain.state, &ctx, [bad.clone()]).expect("builds");
+    assert!(strict.txs.is_empty(), "build checks signatures itself");
+    assert_eq!(strict.skipped[0].reason, TxError::BadSignature);
+    let trusting = build_admitted(&chain.state, &ctx, [bad.clone()]).expect("builds");
+    assert_eq!(
+        trusting.txs.len(),
+        1,
+        "build_admitted relies on check_tx having run"
+    );
+    let refused = execute_block(&chain.state, &ctx, &trusting.txs).expect_err("validators verify");
+    assert_eq!(invalid_tx(&refused), (0, &TxError::BadSignature));
 }

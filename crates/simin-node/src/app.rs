@@ -241,7 +241,8 @@ impl Application for App {
             .shared
             .mempool()
             .reap(limits::BLOCK_TXS_MAX, simin_ledger::BLOCK_TX_BYTES_MAX);
-        let built = simin_ledger::build(&view, &ctx, candidates).map_err(AppError::Block)?;
+        let built =
+            simin_ledger::build_admitted(&view, &ctx, candidates).map_err(AppError::Block)?;
         let dropped: Vec<Hash> = built
             .skipped
             .iter()
