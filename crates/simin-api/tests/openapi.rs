@@ -182,19 +182,27 @@ async fn json_of_every_dto_matches_its_schema() {
         let schema = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
         check(&doc, &schema, &body, name).unwrap_or_else(|e| panic!("{uri}: {e}"));
     }
-    let mut governance = f.block.txs[0].clone();
-    governance.tx.call =
-        simin_types::Call::Governance(simin_types::GovernanceCall::DeactivateOrganization {
+    let governance_calls = [
+        simin_types::GovernanceCall::DeactivateOrganization {
             id: simin_types::OrgId::new("old.org").expect("a valid id"),
-        });
-    let tx = serde_json::to_value(&governance).expect("a tx serializes");
-    check(
-        &doc,
-        &serde_json::json!({ "$ref": "#/components/schemas/SignedTx" }),
-        &tx,
-        "SignedTx",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+        },
+        simin_types::GovernanceCall::SetValidator {
+            public_key: f.block.txs[0].tx.signer,
+            voting_power: 3,
+        },
+    ];
+    for call in governance_calls {
+        let mut governance = f.block.txs[0].clone();
+        governance.tx.call = simin_types::Call::Governance(call);
+        let tx = serde_json::to_value(&governance).expect("a tx serializes");
+        check(
+            &doc,
+            &serde_json::json!({ "$ref": "#/components/schemas/SignedTx" }),
+            &tx,
+            "SignedTx",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
     drop(backend);
 
     // The checker itself must catch drift: an unknown field and a wrong type both fail.

@@ -24,7 +24,9 @@ pub trait Application: Send + 'static {
 
     /// The validators that decide `height`. Called for the next height after each commit
     /// and when checking proposals, so it must be known once `height - 1` is committed.
-    fn validator_set(&self, height: Height) -> ValidatorSet;
+    /// `Err` only when the application cannot read it (a fault of its own storage):
+    /// consensus then stops rather than count votes against a guessed set.
+    fn validator_set(&self, height: Height) -> Result<ValidatorSet, Self::Error>;
 
     /// Builds and pre-executes a block for `height` from the mempool; its header carries
     /// the post-state root. `round` is informative; the same (height, round) is never

@@ -5,6 +5,11 @@
 pub enum ConsensusError {
     #[error("invalid validator set: {0}")]
     InvalidValidatorSet(String),
+    #[error("the application cannot tell the validator set of height {height}: {reason}")]
+    ValidatorSetUnavailable {
+        height: simin_types::Height,
+        reason: String,
+    },
     #[error("invalid consensus configuration: {0}")]
     Config(String),
     #[error("cannot derive the network key: {0}")]

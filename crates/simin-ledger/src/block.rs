@@ -199,6 +199,8 @@ fn first_bad_signature(txs: &[SignedTx]) -> Option<usize> {
 /// Executes transactions one after another over a block-wide overlay.
 struct Executor<'a> {
     ctx: &'a BlockContext,
+    /// The state before the block, whose validator set decides the block's height.
+    before: &'a dyn StateView,
     block: Overlay<'a>,
     receipts: Vec<Receipt>,
 }
@@ -230,6 +232,7 @@ impl<'a> Executor<'a> {
         }
         Ok(Executor {
             ctx,
+            before: view,
             block: Overlay::new(view),
             receipts: Vec::new(),
         })
@@ -265,7 +268,7 @@ impl<'a> Executor<'a> {
         self.block
             .put(state_keys::account_nonce(&tx.tx.signer), &next);
         let mut scope = Overlay::new(&self.block);
-        let outcome = match call::execute(&mut scope, self.ctx, &tx.tx, tx_hash) {
+        let outcome = match call::execute(&mut scope, self.before, self.ctx, &tx.tx, tx_hash) {
             Ok(()) => {
                 let writes = scope.into_writes();
                 self.block.absorb(writes);
@@ -291,8 +294,9 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
-    /// Ends the block. Validator set changes (a later issue) belong here, after every
-    /// transaction, so one block's calls take effect together.
+    /// Ends the block. Validator set changes need nothing here: calls write the stored
+    /// set directly, and the set after the block decides the next height, so all of one
+    /// block's changes take effect together.
     fn finish(mut self) -> BlockOutput {
         let last = LastBlock {
             height: self.ctx.height,

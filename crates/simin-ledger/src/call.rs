@@ -7,7 +7,7 @@ use simin_types::{
 };
 
 use crate::state::Overlay;
-use crate::{governance, notary, BlockContext, LedgerError};
+use crate::{governance, notary, BlockContext, LedgerError, StateView};
 
 /// Why a module refused a call. Stateless ones ([`check_call`]) keep a transaction out of
 /// blocks; the others fail it inside a block with a receipt carrying [`CallError::code`].
@@ -31,6 +31,15 @@ pub enum CallError {
     AlreadyAnchored { hash: Hash, height: Height },
     #[error("invalid notary batch: {reason}")]
     InvalidBatch { reason: String },
+    #[error("invalid validator {key}: {reason}")]
+    InvalidValidator { key: PublicKey, reason: String },
+    #[error("{key} is not a validator")]
+    UnknownValidator { key: PublicKey },
+    #[error("the change would leave an invalid validator set: {reason}")]
+    InvalidValidatorSet { reason: String },
+    #[error("the block's validator changes move {moved} of the {total} voting power deciding this height; each block must move less than a third")]
+    /// `moved` saturates at `u64::MAX` (it may reach twice that), keeping the error small.
+    ValidatorChangeTooLarge { moved: u64, total: u64 },
 }
 
 impl CallError {
@@ -46,6 +55,10 @@ impl CallError {
             CallError::NotANotary { .. } => "notary.not_a_notary",
             CallError::AlreadyAnchored { .. } => "notary.already_anchored",
             CallError::InvalidBatch { .. } => "notary.invalid_batch",
+            CallError::InvalidValidator { .. } => "governance.invalid_validator",
+            CallError::UnknownValidator { .. } => "governance.unknown_validator",
+            CallError::InvalidValidatorSet { .. } => "governance.invalid_validator_set",
+            CallError::ValidatorChangeTooLarge { .. } => "governance.validator_change_too_large",
         }
     }
 }
@@ -57,6 +70,16 @@ pub fn check_call(call: &Call) -> Result<(), CallError> {
         Call::Governance(GovernanceCall::RegisterOrganization(org))
         | Call::Governance(GovernanceCall::UpdateOrganization(org)) => check_organization(org),
         Call::Governance(GovernanceCall::DeactivateOrganization { .. }) => Ok(()),
+        Call::Governance(GovernanceCall::SetValidator { public_key, .. }) => {
+            if public_key.is_valid() {
+                Ok(())
+            } else {
+                Err(CallError::InvalidValidator {
+                    key: *public_key,
+                    reason: "not a valid Ed25519 key".into(),
+                })
+            }
+        }
         Call::Notary(NotaryCall::Anchor { .. }) => Ok(()),
         Call::Notary(NotaryCall::AnchorBatch { documents }) => check_batch(documents),
     }
@@ -147,15 +170,17 @@ impl From<LedgerError> for ExecError {
     }
 }
 
-/// Runs an admitted transaction's call in its own scope `state`.
+/// Runs an admitted transaction's call in its own scope `state`; `before` is the state
+/// the block started from.
 pub(crate) fn execute(
     state: &mut Overlay<'_>,
+    before: &dyn StateView,
     ctx: &BlockContext,
     tx: &Tx,
     tx_hash: Hash,
 ) -> Result<(), ExecError> {
     match &tx.call {
-        Call::Governance(call) => governance::execute(state, &tx.signer, call),
+        Call::Governance(call) => governance::execute(state, before, &tx.signer, call),
         Call::Notary(call) => notary::execute(state, ctx, &tx.signer, tx_hash, call),
     }
 }

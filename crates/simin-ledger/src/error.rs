@@ -23,6 +23,8 @@ pub enum LedgerError {
         what: &'static str,
         reason: String,
     },
+    #[error("state key {key} holds no {what}, which every state must have")]
+    MissingState { key: String, what: &'static str },
     #[error("invalid genesis: {0}")]
     InvalidGenesis(TypesError),
 }

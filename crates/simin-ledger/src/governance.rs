@@ -1,20 +1,22 @@
-//! The governance module: city authorities register, update and deactivate organisations.
+//! The governance module: city authorities register, update and deactivate organisations,
+//! and change the validator set (in `validators`).
 //!
 //! State: `state_keys::organization(id)` holds each `Organization`, and
 //! `state_keys::organization_of_key(key)` maps each of its keys back to its id. A key
 //! belongs to at most one organisation, deactivated ones included: a deactivated
 //! organisation's keys stay bound to it (so no signature can change hands) until an
-//! update removes them. Validator set changes will be added here in a later issue.
+//! update removes them.
 
 use simin_types::{state_keys, GovernanceCall, OrgId, Organization, PublicKey};
 
 use crate::call::{CallError, ExecError};
 use crate::state::{read, Overlay};
-use crate::StateView;
+use crate::{validators, StateView};
 
 /// Runs a governance call; only keys in `state_keys::authorities()` may make one.
 pub(crate) fn execute(
     state: &mut Overlay<'_>,
+    before: &dyn StateView,
     signer: &PublicKey,
     call: &GovernanceCall,
 ) -> Result<(), ExecError> {
@@ -27,6 +29,10 @@ pub(crate) fn execute(
         GovernanceCall::RegisterOrganization(org) => register(state, org),
         GovernanceCall::UpdateOrganization(org) => update(state, org),
         GovernanceCall::DeactivateOrganization { id } => deactivate(state, id),
+        GovernanceCall::SetValidator {
+            public_key,
+            voting_power,
+        } => validators::set_validator(state, before, public_key, *voting_power),
     }
 }
 

@@ -21,6 +21,7 @@ mod governance;
 mod meta;
 mod notary;
 mod state;
+mod validators;
 
 pub use admission::{check_tx, TxCheck};
 pub use block::{
@@ -33,3 +34,4 @@ pub use genesis::genesis_writes;
 pub use meta::{chain_last_block_key, last_block, LastBlock};
 pub use notary::{notary_batch_leaves, notary_batch_root};
 pub use state::{MemoryState, StateView, WriteSet};
+pub use validators::validator_set;

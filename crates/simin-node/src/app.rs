@@ -125,7 +125,7 @@ impl App {
         }
         check_root(
             "validators hash",
-            self.shared.validators.hash(),
+            self.shared.validators_at(header.height)?.hash(),
             header.validators_hash,
         )?;
         check_root(
@@ -213,8 +213,8 @@ impl Application for App {
         }
     }
 
-    fn validator_set(&self, _height: Height) -> ValidatorSet {
-        self.shared.validators.clone()
+    fn validator_set(&self, height: Height) -> Result<ValidatorSet, AppError> {
+        Ok(self.shared.validators_at(height)?)
     }
 
     fn propose(&mut self, height: Height, round: u32, time: BlockTime) -> Result<Block, AppError> {
@@ -264,7 +264,7 @@ impl Application for App {
             tx_root: Block::compute_tx_root(&built.txs),
             receipts_root: built.output.receipts_root(),
             state_root: prepared.root(),
-            validators_hash: self.shared.validators.hash(),
+            validators_hash: self.shared.validators_at(height)?.hash(),
             proposer: self.proposer,
         };
         let block = Block {

@@ -100,7 +100,14 @@ impl Backend for NodeBackend {
             state_root: store.state_root(latest).map_err(internal)?,
             // usize to u64 never truncates on supported targets.
             mempool_size: self.shared.mempool().len() as u64,
-            validator_count: self.shared.validators.validators().len() as u64,
+            // The set that signed the latest header: the one in the state before it. usize
+            // to u64 never truncates on supported targets.
+            validator_count: self
+                .shared
+                .validators_at(latest)
+                .map_err(internal)?
+                .validators()
+                .len() as u64,
         })
     }
 
@@ -271,7 +278,8 @@ impl Backend for NodeBackend {
             height,
             header,
             certificate,
-            validators: self.shared.validators.clone(),
+            // The set that signed `header`: the one in the state before `height`.
+            validators: self.shared.validators_at(height).map_err(internal)?,
         })
     }
 

@@ -91,7 +91,6 @@ fn open_store(home: &Home, genesis_json: &[u8], genesis: &Genesis) -> Result<Sto
 /// serves the HTTP API and portal.
 pub async fn start(home: &Home) -> Result<RunningNode, NodeError> {
     let (config, genesis_json, genesis, key) = load(home)?;
-    let validators = genesis.validate().expect("validated by load");
     let store = open_store(home, &genesis_json, &genesis)?;
     let latest = store.latest_height()?.expect("initialised by open_store");
     info!(moniker = %config.moniker, chain_id = %genesis.chain_id, %latest, "starting node");
@@ -100,7 +99,7 @@ pub async fn start(home: &Home) -> Result<RunningNode, NodeError> {
     let shared = Arc::new(Shared {
         chain_id: genesis.chain_id.clone(),
         store,
-        validators,
+        validators: Mutex::new(None),
         mempool: Mutex::new(Mempool::new(config.mempool.into())),
         tip,
         metrics: Metrics::new(),

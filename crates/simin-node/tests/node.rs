@@ -1,55 +1,14 @@
 //! A one-validator node on the real engine, driven through its HTTP API: anchoring,
 //! proofs, refusals that change nothing, and a restart that resumes the same chain.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use common::{body, free_port, get, post};
 use simin_node::devnet::{self, DevnetSpec};
 use simin_types::{Call, ChainId, Hash, Height, NotaryCall, SignedTx, SigningKey, Tx};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind an ephemeral port")
-        .local_addr()
-        .expect("has an address")
-        .port()
-}
-
-async fn get(url: &str) -> (u16, serde_json::Value) {
-    let out = tokio::process::Command::new("curl")
-        .args(["-s", "-w", "\n%{http_code}", url])
-        .output()
-        .await
-        .expect("curl runs");
-    parse(&out.stdout)
-}
-
-async fn post(url: &str, body: &str) -> (u16, serde_json::Value) {
-    let out = tokio::process::Command::new("curl")
-        .args([
-            "-s",
-            "-w",
-            "\n%{http_code}",
-            "-H",
-            "content-type: application/json",
-            "--data-binary",
-            body,
-            url,
-        ])
-        .output()
-        .await
-        .expect("curl runs");
-    parse(&out.stdout)
-}
-
-fn parse(stdout: &[u8]) -> (u16, serde_json::Value) {
-    let text = String::from_utf8_lossy(stdout);
-    let (body, status) = text.rsplit_once('\n').expect("curl prints the status last");
-    (
-        status.trim().parse().expect("a status code"),
-        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
-    )
-}
 
 fn anchor_tx(key: &SigningKey, chain: &str, nonce: u64, expiry: u64, document: Hash) -> SignedTx {
     Tx {
@@ -60,10 +19,6 @@ fn anchor_tx(key: &SigningKey, chain: &str, nonce: u64, expiry: u64, document: H
         call: Call::Notary(NotaryCall::Anchor { document }),
     }
     .sign(key)
-}
-
-fn body(tx: &SignedTx) -> String {
-    format!(r#"{{"tx":"{}"}}"#, hex::encode(tx.encode()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -29,6 +29,7 @@ impl Call {
             Call::Governance(GovernanceCall::DeactivateOrganization { .. }) => {
                 "governance.deactivate_organization"
             }
+            Call::Governance(GovernanceCall::SetValidator { .. }) => "governance.set_validator",
             Call::Notary(NotaryCall::Anchor { .. }) => "notary.anchor",
             Call::Notary(NotaryCall::AnchorBatch { .. }) => "notary.anchor_batch",
         }
@@ -45,6 +46,13 @@ pub enum GovernanceCall {
     UpdateOrganization(Organization),
     /// Deactivates an organisation: its keys can no longer act for it.
     DeactivateOrganization { id: OrgId },
+    /// Sets one validator's voting power in the set that decides the heights after this
+    /// block (see `state_keys::validator_set`): a new key is added, a known key gets the
+    /// new power, and power 0 removes it.
+    SetValidator {
+        public_key: PublicKey,
+        voting_power: u64,
+    },
 }
 
 /// A registered organisation: an agency, facility, service, inspector, dealer, ...

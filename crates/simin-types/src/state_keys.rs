@@ -25,7 +25,14 @@ pub fn authorities() -> Vec<u8> {
     b"gov/authorities".to_vec()
 }
 
-/// The current validator set (a `ValidatorSet`, borsh).
+/// The validator set (a `ValidatorSet`, borsh), written at genesis and changed by
+/// `GovernanceCall::SetValidator`.
+///
+/// The rule: **the set stored in the state after block H decides height H+1.** The
+/// genesis state (version 0) holds the set of height 1; a change made in block H takes
+/// effect at H+1; and the `validators_hash` of the header at height h is the hash of the
+/// set in the state after block h-1, the set whose precommits certify that header. A
+/// light client that trusts header h can thus prove the set of h+1 from h's state root.
 pub fn validator_set() -> Vec<u8> {
     b"consensus/validators".to_vec()
 }

@@ -196,8 +196,28 @@ fn decoding_refuses_trailing_bytes_and_oversize() {
     assert!(decode::<SignedTx>("tx", &sample_tx().encode(), 10).is_err());
 }
 
+/// Appended variants keep the tags of the older ones and take the next position.
+#[test]
+fn set_validator_is_the_fourth_governance_call() {
+    let call = Call::Governance(GovernanceCall::SetValidator {
+        public_key: key(4).public_key(),
+        voting_power: 7,
+    });
+    let mut expected = vec![0u8, 3];
+    expected.extend_from_slice(&key(4).public_key().0);
+    expected.extend_from_slice(&7u64.to_le_bytes());
+    assert_eq!(encode(&call), expected);
+    assert_eq!(call.name(), "governance.set_validator");
+}
+
 fn arb_call() -> impl Strategy<Value = Call> {
     prop_oneof![
+        (any::<u8>(), any::<u64>()).prop_map(|(seed, voting_power)| Call::Governance(
+            GovernanceCall::SetValidator {
+                public_key: key(seed).public_key(),
+                voting_power,
+            }
+        )),
         any::<[u8; 32]>().prop_map(|d| Call::Notary(NotaryCall::Anchor { document: Hash(d) })),
         prop::collection::vec(any::<[u8; 32]>(), 0..20).prop_map(|ds| Call::Notary(
             NotaryCall::AnchorBatch {

@@ -129,7 +129,14 @@ pub enum Call {
 pub enum GovernanceCall {
     RegisterOrganization(Organization),
     UpdateOrganization(Organization),
-    DeactivateOrganization { id: String },
+    DeactivateOrganization {
+        id: String,
+    },
+    /// Sets a validator's voting power from the next height on; 0 removes it.
+    SetValidator {
+        public_key: PublicKeyHex,
+        voting_power: u64,
+    },
 }
 
 /// A registered organisation.

@@ -95,7 +95,14 @@ impl<A: Application> Host<A> {
         &self,
         height: ConsensusHeight,
     ) -> Result<ConsensusValidatorSet, ConsensusError> {
-        ConsensusValidatorSet::from_simin(&self.app.validator_set(Height::from(height)))
+        let height = Height::from(height);
+        let set = self.app.validator_set(height).map_err(|err| {
+            ConsensusError::ValidatorSetUnavailable {
+                height,
+                reason: err.to_string(),
+            }
+        })?;
+        ConsensusValidatorSet::from_simin(&set)
     }
 
     fn height_params(

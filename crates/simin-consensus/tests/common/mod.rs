@@ -55,8 +55,8 @@ impl Application for ToyApp {
             .map(|(block, _)| (block.header.height, block.hash()))
     }
 
-    fn validator_set(&self, _height: Height) -> ValidatorSet {
-        self.validators.clone()
+    fn validator_set(&self, _height: Height) -> Result<ValidatorSet, ToyError> {
+        Ok(self.validators.clone())
     }
 
     fn propose(&mut self, height: Height, _round: u32, time: BlockTime) -> Result<Block, ToyError> {

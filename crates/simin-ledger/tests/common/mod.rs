@@ -104,8 +104,12 @@ pub struct Chain {
 
 impl Chain {
     pub fn new() -> Chain {
+        Chain::with_genesis(&genesis())
+    }
+
+    pub fn with_genesis(genesis: &Genesis) -> Chain {
         let mut state = MemoryState::new();
-        state.apply(&genesis_writes(&genesis()).expect("the test genesis is valid"));
+        state.apply(&genesis_writes(genesis).expect("the test genesis is valid"));
         Chain {
             state,
             height: Height::GENESIS,
