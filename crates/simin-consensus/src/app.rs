@@ -1,6 +1,6 @@
 //! The `Application` trait: what the node gives consensus (blocks, checks, storage).
 
-use simin_types::{Block, BlockTime, CommitCertificate, Hash, Height, ValidatorSet};
+use simin_types::{Block, BlockTime, CommitCertificate, Equivocation, Hash, Height, ValidatorSet};
 
 /// The state machine behind consensus, implemented by the node.
 ///
@@ -51,5 +51,13 @@ pub trait Application: Send + 'static {
     /// The lowest height for which `decided` still answers (after pruning).
     fn earliest_height(&self) -> Height {
         Height(1)
+    }
+
+    /// Validators this node saw sign two conflicting votes, handed over when a height
+    /// is finalized (after `commit`). The engine checked every signature; the ledger
+    /// checks them again if the evidence is reported on chain. At most
+    /// `evidence::EVIDENCE_PER_HEIGHT_MAX` items per call. The default ignores them.
+    fn on_evidence(&mut self, evidence: Vec<Equivocation>) {
+        let _ = evidence;
     }
 }

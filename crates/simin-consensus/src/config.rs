@@ -57,6 +57,11 @@ pub struct ConsensusConfig {
     pub block_interval_ms: u64,
     /// Whether lagging nodes catch up by fetching decided blocks from peers.
     pub value_sync: bool,
+    /// Test builds only (`byzantine-testing`): the faults this node injects, e.g.
+    /// `[consensus.byzantine] equivocate_votes = { mode = "always" }`.
+    #[cfg(feature = "byzantine-testing")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub byzantine: Option<crate::byzantine::ByzantineConfig>,
 }
 
 impl Default for ConsensusConfig {
@@ -78,6 +83,8 @@ impl Default for ConsensusConfig {
             timeout_max_ms: 10_000,
             block_interval_ms: 1000,
             value_sync: true,
+            #[cfg(feature = "byzantine-testing")]
+            byzantine: None,
         }
     }
 }

@@ -5,11 +5,14 @@
 //! [`ConsensusConfig`], the chain id and its validator key.
 
 mod app;
+#[cfg(feature = "byzantine-testing")]
+pub mod byzantine;
 pub mod certificate;
 pub mod codec;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod evidence;
 mod host;
 pub mod messages;
 mod run;

@@ -5,8 +5,8 @@ use std::time::Duration;
 use malachitebft_app_channel::app::types::codec::Codec;
 use malachitebft_app_channel::app::types::Keypair;
 use malachitebft_app_channel::{
-    start_engine, ConsensusContext, EngineHandle, NetworkContext, NetworkIdentity, RequestContext,
-    Signer, SyncContext, WalContext,
+    start_engine, Channels, ConsensusContext, EngineHandle, NetworkContext, NetworkIdentity,
+    RequestContext, Signer, SyncContext, WalContext,
 };
 use simin_crypto::SigningKey;
 use simin_types::ChainId;
@@ -110,7 +110,25 @@ pub async fn start<A: Application>(
         proof_bytes,
     );
 
+    info!(%address, %peer_id, "starting the consensus engine");
     let wal_path = config.wal_dir.join("consensus.wal");
+    #[cfg(feature = "byzantine-testing")]
+    if let Some(byzantine) = config.byzantine.clone() {
+        warn!(moniker = %config.moniker, "starting a BYZANTINE validator (test build)");
+        let engine = crate::byzantine::ByzantineEngine {
+            byzantine,
+            identity,
+            wal_path,
+            address,
+            signer: signer.clone(),
+            verifier: SiminVerifier::new(chain_id.clone()),
+            request_capacity: REQUEST_CHANNEL_CAPACITY,
+        };
+        let (channels, engine) = crate::byzantine::start(&config, engine).await?;
+        return Ok(spawn_host(
+            app, config, chain_id, signer, address, channels, engine,
+        ));
+    }
     let (channels, engine) = start_engine(
         SiminContext,
         config.engine_config(),
@@ -126,22 +144,35 @@ pub async fn start<A: Application>(
     )
     .await
     .map_err(|e| ConsensusError::EngineStart(format!("{e:#}")))?;
+    Ok(spawn_host(
+        app, config, chain_id, signer, address, channels, engine,
+    ))
+}
 
+/// Runs the loop that drives `app` from the engine's channels.
+fn spawn_host<A: Application>(
+    app: A,
+    config: ConsensusConfig,
+    chain_id: ChainId,
+    signer: SiminSigner,
+    address: ValidatorAddress,
+    channels: Channels<SiminContext>,
+    engine: EngineHandle,
+) -> ConsensusHandle {
     info!(
         moniker = %config.moniker,
         %address,
-        %peer_id,
         listen = %config.listen_addr,
         peers = config.persistent_peers.len(),
         "consensus engine started"
     );
     let host = Host::new(app, chain_id, config, signer, address);
     let app_loop = tokio::spawn(host.run(channels));
-    Ok(ConsensusHandle {
+    ConsensusHandle {
         engine,
         app_loop,
         address,
-    })
+    }
 }
 
 /// Starts consensus and runs it until it fails.

@@ -1,9 +1,10 @@
 //! The bytes validators sign, and the engine's `Signer`/`Verifier` over simin_crypto keys.
 //!
-//! Non-nil precommits are signed over exactly `simin_types::vote_sign_bytes`, so that a
-//! commit certificate built by the engine verifies with `CommitCertificate::verify` alone.
-//! Every other message has its own domain prefix, different from the precommit domain, so
-//! no signature can be replayed as another kind of message or on another chain.
+//! Votes are signed over `simin_types::signed_vote_bytes` (non-nil precommits over exactly
+//! `simin_types::vote_sign_bytes`), so that a commit certificate built by the engine
+//! verifies with `CommitCertificate::verify` alone and equivocation evidence verifies in
+//! the ledger. Every other message has its own domain prefix, different from the vote
+//! domains, so no signature can be replayed as another kind of message or on another chain.
 
 use std::future::{ready, Future};
 use std::pin::Pin;
@@ -13,14 +14,12 @@ use malachitebft_app_channel::app::types::core::{
 };
 use malachitebft_signing::{Error as SigningError, Signer, VerificationResult, Verifier};
 use simin_crypto::{PublicKey, SigningKey};
-use simin_types::{ChainId, Height};
+use simin_types::{ChainId, Height, VoteKind};
 
 use crate::context::SiminContext;
 use crate::messages::{Proposal, Vote};
 use crate::types::{BlockId, ConsensusHeight, ConsensusSignature};
 
-const PREVOTE_DOMAIN: &[u8] = b"simin/prevote/v1\0";
-const PRECOMMIT_NIL_DOMAIN: &[u8] = b"simin/precommit-nil/v1\0";
 const PROPOSAL_DOMAIN: &[u8] = b"simin/proposal/v1\0";
 const BLOCK_PARTS_DOMAIN: &[u8] = b"simin/block-parts/v1\0";
 const VOTE_EXTENSION_DOMAIN: &[u8] = b"simin/vote-extension/v1\0";
@@ -36,31 +35,31 @@ fn domain_bytes<T: borsh::BorshSerialize>(domain: &[u8], fields: &T) -> Vec<u8> 
     bytes
 }
 
-/// The bytes a validator signs for `vote` on `chain_id`.
-pub fn vote_bytes(chain_id: &ChainId, vote: &Vote) -> Vec<u8> {
-    let height = Height::from(vote.height);
-    match (vote.vote_type, &vote.value) {
-        (VoteType::Precommit, NilOrVal::Val(block)) => {
-            // A precommit always carries a defined round; `u32::MAX` marks the impossible
-            // nil round so that it still cannot collide with a real one.
-            let round = vote.round.as_u32().unwrap_or(u32::MAX);
-            simin_types::vote_sign_bytes(chain_id, height, round, &block.0)
-        }
-        (VoteType::Precommit, NilOrVal::Nil) => domain_bytes(
-            PRECOMMIT_NIL_DOMAIN,
-            &(chain_id, height, signed_round(vote.round)),
-        ),
-        (VoteType::Prevote, value) => {
-            let block = match value {
-                NilOrVal::Nil => None,
-                NilOrVal::Val(block) => Some(block.0),
-            };
-            domain_bytes(
-                PREVOTE_DOMAIN,
-                &(chain_id, height, signed_round(vote.round), block),
-            )
-        }
+/// The kind of an engine vote as simin_types names it.
+pub fn vote_kind(vote_type: VoteType) -> VoteKind {
+    match vote_type {
+        VoteType::Prevote => VoteKind::Prevote,
+        VoteType::Precommit => VoteKind::Precommit,
     }
+}
+
+/// The bytes a validator signs for `vote` on `chain_id`: `simin_types::signed_vote_bytes`,
+/// the one definition the ledger also checks equivocation evidence against.
+pub fn vote_bytes(chain_id: &ChainId, vote: &Vote) -> Vec<u8> {
+    // A vote always carries a defined round; `u32::MAX` stands for the impossible nil
+    // round so that it still cannot collide with a real one.
+    let round = vote.round.as_u32().unwrap_or(u32::MAX);
+    let value = match &vote.value {
+        NilOrVal::Nil => None,
+        NilOrVal::Val(block) => Some(&block.0),
+    };
+    simin_types::signed_vote_bytes(
+        chain_id,
+        vote_kind(vote.vote_type),
+        Height::from(vote.height),
+        round,
+        value,
+    )
 }
 
 /// The bytes a proposer signs for `proposal` on `chain_id`.

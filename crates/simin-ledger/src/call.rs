@@ -7,7 +7,7 @@ use simin_types::{
 };
 
 use crate::state::Overlay;
-use crate::{governance, notary, BlockContext, LedgerError, StateView};
+use crate::{evidence, governance, notary, BlockContext, LedgerError, StateView};
 
 /// Why a module refused a call. Stateless ones ([`check_call`]) keep a transaction out of
 /// blocks; the others fail it inside a block with a receipt carrying [`CallError::code`].
@@ -40,6 +40,21 @@ pub enum CallError {
     #[error("the block's validator changes move {moved} of the {total} voting power deciding this height; each block must move less than a third")]
     /// `moved` saturates at `u64::MAX` (it may reach twice that), keeping the error small.
     ValidatorChangeTooLarge { moved: u64, total: u64 },
+    #[error("invalid equivocation evidence: {reason}")]
+    InvalidEvidence { reason: String },
+    #[error("the two votes of {validator} are for the same value: no equivocation")]
+    EvidenceNotConflicting { validator: PublicKey },
+    #[error("the evidence is from height {height}, above the current height {current}")]
+    EvidenceFromFuture { height: Height, current: Height },
+    #[error("{validator} is not in the current validator set")]
+    EvidenceNotAValidator { validator: PublicKey },
+    #[error("the {which} vote's signature does not verify for {validator}")]
+    EvidenceBadSignature { validator: PublicKey, which: String },
+    #[error("this equivocation of {validator} was already recorded at height {height}")]
+    EvidenceExists {
+        validator: PublicKey,
+        height: Height,
+    },
 }
 
 impl CallError {
@@ -59,6 +74,12 @@ impl CallError {
             CallError::UnknownValidator { .. } => "governance.unknown_validator",
             CallError::InvalidValidatorSet { .. } => "governance.invalid_validator_set",
             CallError::ValidatorChangeTooLarge { .. } => "governance.validator_change_too_large",
+            CallError::InvalidEvidence { .. } => "consensus.invalid_evidence",
+            CallError::EvidenceNotConflicting { .. } => "consensus.evidence_not_conflicting",
+            CallError::EvidenceFromFuture { .. } => "consensus.evidence_from_future",
+            CallError::EvidenceNotAValidator { .. } => "consensus.not_a_validator",
+            CallError::EvidenceBadSignature { .. } => "consensus.evidence_bad_signature",
+            CallError::EvidenceExists { .. } => "consensus.evidence_exists",
         }
     }
 }
@@ -82,6 +103,7 @@ pub fn check_call(call: &Call) -> Result<(), CallError> {
         }
         Call::Notary(NotaryCall::Anchor { .. }) => Ok(()),
         Call::Notary(NotaryCall::AnchorBatch { documents }) => check_batch(documents),
+        Call::Consensus(call) => evidence::check(call),
     }
 }
 
@@ -182,5 +204,6 @@ pub(crate) fn execute(
     match &tx.call {
         Call::Governance(call) => governance::execute(state, before, &tx.signer, call),
         Call::Notary(call) => notary::execute(state, ctx, &tx.signer, tx_hash, call),
+        Call::Consensus(call) => evidence::execute(state, before, ctx, &tx.signer, tx_hash, call),
     }
 }

@@ -16,6 +16,7 @@ mod admission;
 mod block;
 mod call;
 mod error;
+mod evidence;
 mod genesis;
 mod governance;
 mod meta;

@@ -6,7 +6,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
-use crate::{BlockTime, Hash, Height, OrgId, PublicKey};
+use crate::{BlockTime, Equivocation, Hash, Height, OrgId, PublicKey};
 
 /// What a transaction asks the ledger to do, addressed to one module.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -14,6 +14,7 @@ use crate::{BlockTime, Hash, Height, OrgId, PublicKey};
 pub enum Call {
     Governance(GovernanceCall),
     Notary(NotaryCall),
+    Consensus(ConsensusCall),
 }
 
 impl Call {
@@ -32,6 +33,9 @@ impl Call {
             Call::Governance(GovernanceCall::SetValidator { .. }) => "governance.set_validator",
             Call::Notary(NotaryCall::Anchor { .. }) => "notary.anchor",
             Call::Notary(NotaryCall::AnchorBatch { .. }) => "notary.anchor_batch",
+            Call::Consensus(ConsensusCall::ReportEquivocation(_)) => {
+                "consensus.report_equivocation"
+            }
         }
     }
 }
@@ -112,6 +116,15 @@ pub enum Role {
     Insurer,
     /// A source of urban data (sensors, meters).
     DataSource,
+}
+
+/// Calls of the consensus module: evidence about validators. Any account may make them.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsensusCall {
+    /// Reports that a validator signed two conflicting votes; the ledger checks the
+    /// evidence and records it once under `state_keys::equivocation(..)`.
+    ReportEquivocation(Equivocation),
 }
 
 /// Calls of the notary module.

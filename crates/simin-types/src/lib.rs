@@ -8,6 +8,7 @@ mod block;
 mod cert;
 mod codec;
 mod error;
+mod evidence;
 mod genesis;
 mod ids;
 pub mod limits;
@@ -17,10 +18,15 @@ mod tx;
 pub mod calls;
 
 pub use block::{Block, BlockHeader, Receipt, TxOutcome};
-pub use calls::{Call, GovernanceCall, NotaryCall, NotaryRecord, Organization, Role};
+pub use calls::{
+    Call, ConsensusCall, GovernanceCall, NotaryCall, NotaryRecord, Organization, Role,
+};
 pub use cert::{vote_sign_bytes, CommitCertificate, CommitSignature, Validator, ValidatorSet};
 pub use codec::{decode, encode};
 pub use error::TypesError;
+pub use evidence::{
+    signed_vote_bytes, ConflictingVote, Equivocation, EquivocationRecord, VoteKind, WhichVote,
+};
 pub use genesis::Genesis;
 pub use ids::{BlockTime, ChainId, Height, OrgId};
 pub use simin_crypto::{merkle, CryptoError, Hash, PublicKey, Signature, SigningKey};

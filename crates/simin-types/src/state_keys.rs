@@ -3,7 +3,7 @@
 //! Clients use these functions too: to check a state proof, a client must know that the
 //! proven key is the one its question maps to (a node could otherwise prove another key).
 
-use crate::{Hash, OrgId, PublicKey};
+use crate::{Hash, Height, OrgId, PublicKey, VoteKind};
 
 /// The next nonce of an account (a `u64`, borsh).
 pub fn account_nonce(account: &PublicKey) -> Vec<u8> {
@@ -40,4 +40,18 @@ pub fn validator_set() -> Vec<u8> {
 /// A notary anchor (a `NotaryRecord`, borsh), under a document hash or a batch root.
 pub fn notary_anchor(hash: &Hash) -> Vec<u8> {
     [b"notary/anchor/".as_slice(), &hash.0].concat()
+}
+
+/// A checked equivocation of `validator` (an `EquivocationRecord`, borsh): one record per
+/// validator, height, round and vote kind, whatever the pair of votes reported. Height
+/// and round are big-endian, so one validator's records sort by height.
+pub fn equivocation(validator: &PublicKey, height: Height, round: u32, kind: VoteKind) -> Vec<u8> {
+    [
+        b"consensus/equivocation/".as_slice(),
+        &validator.0,
+        &height.0.to_be_bytes(),
+        &round.to_be_bytes(),
+        &[kind.tag()],
+    ]
+    .concat()
 }

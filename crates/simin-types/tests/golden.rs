@@ -210,6 +210,44 @@ fn set_validator_is_the_fourth_governance_call() {
     assert_eq!(call.name(), "governance.set_validator");
 }
 
+/// The prevote and nil-precommit bytes are those the engine adapter signed before they
+/// moved here; the report call is the third module's first call.
+#[test]
+fn vote_sign_bytes_and_the_equivocation_call_are_pinned() {
+    use simin_types::{signed_vote_bytes, ConflictingVote, ConsensusCall, Equivocation, VoteKind};
+    let block = Hash::digest(b"block");
+    let mut prevote = b"simin/prevote/v1\0".to_vec();
+    prevote.extend(encode(&(chain(), Height(3), Some(1u32), Some(block))));
+    assert_eq!(
+        signed_vote_bytes(&chain(), VoteKind::Prevote, Height(3), 1, Some(&block)),
+        prevote
+    );
+    let mut nil = b"simin/precommit-nil/v1\0".to_vec();
+    nil.extend(encode(&(chain(), Height(3), Some(1u32))));
+    assert_eq!(
+        signed_vote_bytes(&chain(), VoteKind::Precommit, Height(3), 1, None),
+        nil
+    );
+    assert_eq!(
+        signed_vote_bytes(&chain(), VoteKind::Precommit, Height(3), 1, Some(&block)),
+        vote_sign_bytes(&chain(), Height(3), 1, &block)
+    );
+    let vote = |value| ConflictingVote {
+        value,
+        signature: key(5).sign(b"x"),
+    };
+    let call = Call::Consensus(ConsensusCall::ReportEquivocation(Equivocation {
+        validator: key(5).public_key(),
+        height: Height(3),
+        round: 1,
+        kind: VoteKind::Precommit,
+        first: vote(Some(block)),
+        second: vote(None),
+    }));
+    assert_eq!(encode(&call)[..2], [2u8, 0]);
+    assert_eq!(call.name(), "consensus.report_equivocation");
+}
+
 fn arb_call() -> impl Strategy<Value = Call> {
     prop_oneof![
         (any::<u8>(), any::<u64>()).prop_map(|(seed, voting_power)| Call::Governance(

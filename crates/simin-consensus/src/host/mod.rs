@@ -208,10 +208,18 @@ impl<A: Application> Host<A> {
                 send(reply, (), "Decided");
             }
             AppMsg::Finalized {
-                certificate, reply, ..
+                certificate,
+                evidence,
+                reply,
+                ..
             } => {
                 let next = self.finalized(&certificate)?;
                 send(reply, next, "Finalized");
+                // After the reply, so that reporting never delays the next height.
+                let equivocations = crate::evidence::equivocations(&evidence);
+                if !equivocations.is_empty() {
+                    self.app.on_evidence(equivocations);
+                }
             }
             AppMsg::GetHistoryMinHeight { reply } => {
                 let height = ConsensusHeight::from(self.app.earliest_height());
