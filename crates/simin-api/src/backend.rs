@@ -21,7 +21,10 @@ pub trait Backend: Send + Sync + 'static {
     fn status(&self) -> Result<NodeStatus, BackendError>;
 
     /// Checks `tx` and adds it to the mempool; returns its hash.
-    fn submit_tx(&self, tx: SignedTx) -> Result<Hash, SubmitError>;
+    ///
+    /// With `relay`, the node also passes the transaction on to its peers, so it reaches
+    /// the proposers wherever it was submitted; relayed copies arrive with `relay` false.
+    fn submit_tx(&self, tx: SignedTx, relay: bool) -> Result<Hash, SubmitError>;
 
     /// Resolves with the transaction once `hash` is committed (`Some`), or with `None`
     /// once `timeout` has passed without a commit.

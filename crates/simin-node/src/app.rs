@@ -13,11 +13,12 @@ use simin_consensus::Application;
 use simin_ledger::{BlockContext, BlockOutput};
 use simin_state::{NotaryIndexEntry, PreparedState, WriteSet};
 use simin_types::{
-    limits, state_keys, Block, BlockHeader, BlockTime, Call, CommitCertificate, Hash, Height,
-    NotaryCall, PublicKey, Receipt, TxOutcome, ValidatorSet,
+    limits, state_keys, Block, BlockHeader, BlockTime, Call, CommitCertificate, Equivocation, Hash,
+    Height, NotaryCall, PublicKey, Receipt, SigningKey, TxOutcome, ValidatorSet,
 };
 use tracing::{debug, info, warn};
 
+use crate::evidence::Reporter;
 use crate::shared::Shared;
 
 /// How far ahead of this node's clock a proposed block's time may be.
@@ -60,14 +61,17 @@ pub(crate) struct App {
     proposer: PublicKey,
     /// Blocks executed for the next height, by block hash: proposals and validated ones.
     executed: HashMap<Hash, Executed>,
+    /// Reports equivocations seen by consensus, signed with the node key.
+    reporter: Reporter,
 }
 
 impl App {
-    pub fn new(shared: Arc<Shared>, proposer: PublicKey) -> App {
+    pub fn new(shared: Arc<Shared>, key: SigningKey) -> App {
         App {
             shared,
-            proposer,
+            proposer: key.public_key(),
             executed: HashMap::new(),
+            reporter: Reporter::new(key),
         }
     }
 
@@ -364,5 +368,9 @@ impl Application for App {
         let block = self.shared.store.block(height).ok().flatten()?;
         let certificate = self.shared.store.certificate(height).ok().flatten()?;
         Some((block, certificate))
+    }
+
+    fn on_evidence(&mut self, evidence: Vec<Equivocation>) {
+        self.reporter.report(&self.shared, evidence);
     }
 }

@@ -111,7 +111,7 @@ impl Backend for NodeBackend {
         })
     }
 
-    fn submit_tx(&self, tx: SignedTx) -> Result<Hash, SubmitError> {
+    fn submit_tx(&self, tx: SignedTx, relay: bool) -> Result<Hash, SubmitError> {
         let shared = &self.shared;
         let refuse = |err: SubmitError, code: &str| {
             shared
@@ -134,6 +134,10 @@ impl Backend for NodeBackend {
                     refuse(submit_error(e), code)
                 })?;
         let hash = check.tx_hash;
+        let relayed = match (&shared.relay, relay) {
+            (Some(_), true) => Some(tx.encode()),
+            _ => None,
+        };
         shared
             .mempool()
             .insert(tx, hash, check.encoded_len, check.next_nonce)
@@ -152,6 +156,9 @@ impl Backend for NodeBackend {
                 MempoolError::Full { .. } => refuse(SubmitError::MempoolFull, "mempool.full"),
             })?;
         shared.metrics.txs_submitted.inc();
+        if let (Some(relay), Some(encoded)) = (&shared.relay, relayed) {
+            relay.offer(encoded, &shared.metrics);
+        }
         Ok(hash)
     }
 

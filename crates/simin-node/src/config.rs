@@ -31,6 +31,10 @@ pub struct NodeConfig {
     pub consensus: ConsensusConfig,
     #[serde(default)]
     pub mempool: MempoolConfig,
+    /// API base URLs of the nodes this node relays client transactions to (for a full
+    /// node: the validators; for a validator: the other validators).
+    #[serde(default)]
+    pub relay_to: Vec<String>,
 }
 
 /// Mempool limits.
@@ -105,6 +109,7 @@ mod tests {
             api_listen: "127.0.0.1:8080".parse().expect("valid address"),
             consensus: ConsensusConfig::default(),
             mempool: MempoolConfig::default(),
+            relay_to: vec!["http://127.0.0.1:8081".into()],
         };
         let text = toml::to_string(&config).expect("serializes");
         assert_eq!(toml::from_str::<NodeConfig>(&text).expect("parses"), config);

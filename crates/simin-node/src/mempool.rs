@@ -81,6 +81,25 @@ impl Mempool {
         self.by_hash.contains_key(hash)
     }
 
+    /// The nonce of `signer`'s next transaction: after its waiting transactions that
+    /// follow `committed_next` (its next nonce in the committed state) without a gap.
+    pub fn next_nonce(&self, signer: &PublicKey, committed_next: u64) -> u64 {
+        let mut next = committed_next;
+        if let Some(nonces) = self.by_signer.get(signer) {
+            // Each turn moves past one waiting nonce, so the loop is bounded by their number.
+            for nonce in nonces.range(committed_next..).map(|(n, _)| *n) {
+                if nonce != next {
+                    break;
+                }
+                match next.checked_add(1) {
+                    Some(after) => next = after,
+                    None => break,
+                }
+            }
+        }
+        next
+    }
+
     /// Adds an admitted transaction; `next_nonce` is its signer's next nonce in the
     /// committed state, as `check_tx` found it.
     pub fn insert(
@@ -280,6 +299,15 @@ mod tests {
         assert_eq!(reaped.len(), 3, "nonce 3 waits for nonce 2");
         assert_eq!(pool.reap(1, usize::MAX).len(), 1);
         assert!(pool.reap(100, 10).is_empty(), "no tx fits in 10 bytes");
+        assert_eq!(
+            pool.next_nonce(&a.public_key(), 0),
+            2,
+            "the gap at 2 is next"
+        );
+        assert_eq!(pool.next_nonce(&a.public_key(), 3), 4);
+        assert_eq!(pool.next_nonce(&a.public_key(), 5), 5);
+        let c = SigningKey::from_seed([3; 32]);
+        assert_eq!(pool.next_nonce(&c.public_key(), 7), 7);
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub(crate) struct Metrics {
     pub propose_seconds: Histogram,
     pub validate_seconds: Histogram,
     pub commit_seconds: Histogram,
+    pub relay_sent: Counter,
+    pub relay_failed: Counter,
+    pub relay_dropped: Counter,
 }
 
 impl Metrics {
@@ -44,6 +47,9 @@ impl Metrics {
             propose_seconds: seconds(),
             validate_seconds: seconds(),
             commit_seconds: seconds(),
+            relay_sent: Counter::default(),
+            relay_failed: Counter::default(),
+            relay_dropped: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -95,6 +101,21 @@ impl Metrics {
             "commit_seconds",
             "Time to persist a decided block atomically",
             m.commit_seconds.clone(),
+        );
+        registry.register(
+            "relay_sent",
+            "Transactions relayed to a peer",
+            m.relay_sent.clone(),
+        );
+        registry.register(
+            "relay_failed",
+            "Relays a peer refused or did not answer",
+            m.relay_failed.clone(),
+        );
+        registry.register(
+            "relay_dropped",
+            "Relays dropped because the relay queue was full",
+            m.relay_dropped.clone(),
         );
         Metrics { registry, ..m }
     }

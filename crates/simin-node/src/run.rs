@@ -15,6 +15,7 @@ use crate::app::App;
 use crate::backend::NodeBackend;
 use crate::mempool::Mempool;
 use crate::metrics::Metrics;
+use crate::relay::Relay;
 use crate::shared::Shared;
 use crate::{Home, NodeConfig, NodeError};
 
@@ -96,13 +97,15 @@ pub async fn start(home: &Home) -> Result<RunningNode, NodeError> {
     info!(moniker = %config.moniker, chain_id = %genesis.chain_id, %latest, "starting node");
 
     let (tip, _) = watch::channel(latest);
+    let metrics = Arc::new(Metrics::new());
     let shared = Arc::new(Shared {
         chain_id: genesis.chain_id.clone(),
         store,
         validators: Mutex::new(None),
         mempool: Mutex::new(Mempool::new(config.mempool.into())),
         tip,
-        metrics: Metrics::new(),
+        relay: Relay::start(config.relay_to.clone(), metrics.clone()),
+        metrics,
     });
 
     let mut consensus_config = config.consensus.clone();
@@ -110,7 +113,7 @@ pub async fn start(home: &Home) -> Result<RunningNode, NodeError> {
     if consensus_config.wal_dir.is_relative() {
         consensus_config.wal_dir = home.root().join(&consensus_config.wal_dir);
     }
-    let app = App::new(shared.clone(), key.public_key());
+    let app = App::new(shared.clone(), key.clone());
     let consensus =
         simin_consensus::start(app, consensus_config, genesis.chain_id.clone(), key).await?;
 

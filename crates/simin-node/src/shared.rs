@@ -1,6 +1,6 @@
 //! What the consensus application and the API share inside one node.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use simin_ledger::LedgerError;
 use simin_state::Store;
@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::mempool::Mempool;
 use crate::metrics::Metrics;
+use crate::relay::Relay;
 use crate::view::StoreView;
 
 /// State shared by the consensus loop (writer) and the API (readers).
@@ -23,7 +24,9 @@ pub(crate) struct Shared {
     pub mempool: Mutex<Mempool>,
     /// The last committed height, for waiters on a commit.
     pub tip: watch::Sender<Height>,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
+    /// Passes client transactions on to peers; `None` without peers.
+    pub relay: Option<Relay>,
 }
 
 impl Shared {

@@ -30,6 +30,7 @@ async fn anchors_proves_refuses_and_resumes_after_restart() {
         data_dir: dir.path().to_owned(),
         api_listen: api,
         validators: 1,
+        full_nodes: 0,
     })
     .expect("devnet laid out");
     let base = format!("http://{api}");

@@ -62,6 +62,7 @@ async fn an_authority_adds_a_validator_for_the_next_height() {
         data_dir: dir.path().to_owned(),
         api_listen: api,
         validators: 1,
+        full_nodes: 0,
     })
     .expect("devnet laid out");
     // Power 10 for the only validator, so that one block may move up to 3.

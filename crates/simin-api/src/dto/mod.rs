@@ -260,6 +260,9 @@ pub struct SubmitQuery {
     pub wait: Option<WaitFor>,
     /// How long to wait for the commit, in milliseconds; default 10000, capped at 30000.
     pub timeout_ms: Option<u64>,
+    /// Set by a node that relays a transaction it admitted to its peers: the receiver
+    /// admits it but does not relay it again, so a transaction crosses each link once.
+    pub relayed: Option<bool>,
 }
 
 /// Query of `GET /v1/blocks`.

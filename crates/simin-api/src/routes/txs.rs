@@ -51,7 +51,8 @@ pub(crate) async fn submit(
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(bad_query)?;
     let tx = decode_body(&headers, body).await?;
-    let hash = blocking(&backend, move |b| b.submit_tx(tx)).await?;
+    let relay = !query.relayed.unwrap_or(false);
+    let hash = blocking(&backend, move |b| b.submit_tx(tx, relay)).await?;
     let committed = match query.wait {
         None => None,
         Some(WaitFor::Commit) => {

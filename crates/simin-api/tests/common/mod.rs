@@ -236,7 +236,7 @@ impl Backend for FakeBackend {
         })
     }
 
-    fn submit_tx(&self, tx: SignedTx) -> Result<Hash, SubmitError> {
+    fn submit_tx(&self, tx: SignedTx, _relay: bool) -> Result<Hash, SubmitError> {
         match self
             .submit_error
             .lock()
