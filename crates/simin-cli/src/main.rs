@@ -1,0 +1,71 @@
+//! The `simin` command: thin glue (clap + anyhow) over simin-client and simin-node.
+
+mod bench;
+mod bench_report;
+mod cli;
+mod devnet;
+mod keys;
+mod notary;
+mod output;
+mod testnet;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command, NodeCommand, TestnetCommand};
+
+/// Log filter of commands that run a node, unless `RUST_LOG` says otherwise.
+const NODE_LOG_DEFAULT: &str = "info,arc_malachitebft=warn,libp2p=warn";
+/// Log filter of client commands: their stdout is the result, stderr stays quiet.
+const CLIENT_LOG_DEFAULT: &str = "warn";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runs_node = matches!(cli.command, Command::Devnet(_) | Command::Node(_));
+    init_logging(if runs_node {
+        NODE_LOG_DEFAULT
+    } else {
+        CLIENT_LOG_DEFAULT
+    });
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            output::error(&format!("cannot start the async runtime: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(&format!("{e:#}"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let json = cli.json;
+    match cli.command {
+        Command::Keys(command) => keys::run(command, json),
+        Command::Status => notary::status(&cli.node, json).await,
+        Command::Notary(command) => notary::run(&cli.node, command, json).await,
+        Command::Bench(args) => bench::run(&cli.node, args, json).await,
+        Command::Devnet(args) => devnet::devnet(args, json).await,
+        Command::Node(NodeCommand::Start { home }) => devnet::node_start(home, json).await,
+        Command::Testnet(TestnetCommand::Init(args)) => testnet::init(args, json),
+    }
+}

@@ -1,0 +1,280 @@
+//! [`Client`]: the `/v1` JSON API over reqwest, with a timeout on every request and a
+//! bound on every response body.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use simin_api::dto::{
+    BlockLookup, NodeStatus, NotaryProof, Problem, StateLookup, SubmitTxRequest, SubmitTxResponse,
+    TxLookup,
+};
+use simin_types::{state_keys, Hash, Height, PublicKey, SignedTx};
+use tracing::debug;
+
+use crate::ClientError;
+
+/// Largest response body read from a node: a full block (8 MiB of borsh) shown as hex in
+/// JSON is about twice that, plus headroom.
+pub const RESPONSE_BYTES_MAX: usize = 48 * 1024 * 1024;
+/// How much of an unexpected error body is kept for the message.
+const ERROR_BODY_CHARS_MAX: usize = 300;
+
+/// Timeouts of a [`Client`].
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// Longest wait for a TCP (and TLS) connection.
+    pub connect_timeout: Duration,
+    /// Longest wait for a whole request, body included, except a commit wait.
+    pub request_timeout: Duration,
+    /// How long the node is asked to wait for a commit (`wait=commit`); the node caps
+    /// it at 30 s. The request itself gets this plus `request_timeout`.
+    pub commit_wait: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+            commit_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A client of one node's HTTP API. Cheap to clone; clones share connections.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    config: ClientConfig,
+}
+
+impl Client {
+    /// A client of the node at `base_url` (e.g. `http://127.0.0.1:8080`) with default timeouts.
+    pub fn new(base_url: &str) -> Result<Client, ClientError> {
+        Client::with_config(base_url, ClientConfig::default())
+    }
+
+    pub fn with_config(base_url: &str, config: ClientConfig) -> Result<Client, ClientError> {
+        let invalid = |reason: String| ClientError::InvalidUrl {
+            url: base_url.to_owned(),
+            reason,
+        };
+        let url = reqwest::Url::parse(base_url).map_err(|e| invalid(e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(invalid("use an http:// or https:// URL".into()));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(invalid("a node URL has no query or fragment".into()));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .user_agent(concat!("simin-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(ClientError::Build)?;
+        Ok(Client {
+            http,
+            base: base_url.trim_end_matches('/').to_owned(),
+            config,
+        })
+    }
+
+    /// The node's base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET /v1/status`.
+    pub async fn status(&self) -> Result<NodeStatus, ClientError> {
+        self.get("node status", "/v1/status").await
+    }
+
+    /// `POST /v1/txs`: submits `tx`; with `wait_commit`, the node answers once the
+    /// transaction is committed (status `committed`) or its wait ran out (`pending`).
+    pub async fn submit(
+        &self,
+        tx: &SignedTx,
+        wait_commit: bool,
+    ) -> Result<SubmitTxResponse, ClientError> {
+        let body = SubmitTxRequest {
+            tx: hex::encode(tx.encode()),
+        };
+        let (path, timeout) = if wait_commit {
+            // The node caps its wait and answers 202 after it; allow for that and the transfer.
+            let wait_ms = self.config.commit_wait.as_millis();
+            let path = format!("/v1/txs?wait=commit&timeout_ms={wait_ms}");
+            (path, self.config.commit_wait + self.config.request_timeout)
+        } else {
+            ("/v1/txs".to_owned(), self.config.request_timeout)
+        };
+        let url = self.url(&path);
+        let request = self.http.post(&url).json(&body).timeout(timeout);
+        self.send("submit response", &url, request).await
+    }
+
+    /// `GET /v1/txs/{hash}`; `None` when no committed transaction has that hash.
+    pub async fn tx(&self, hash: &Hash) -> Result<Option<TxLookup>, ClientError> {
+        let path = format!("/v1/txs/{hash}");
+        optional(self.get("transaction", &path).await, &["tx-not-found"])
+    }
+
+    /// `GET /v1/blocks/{height}`; `None` when no block is committed at that height.
+    pub async fn block(&self, height: Height) -> Result<Option<BlockLookup>, ClientError> {
+        let path = format!("/v1/blocks/{height}");
+        optional(
+            self.get("block", &path).await,
+            &["block-not-found", "height-not-available"],
+        )
+    }
+
+    /// `GET /v1/state/{key}` at the latest height, with a proof when `prove`.
+    pub async fn state(&self, key: &[u8], prove: bool) -> Result<StateLookup, ClientError> {
+        let path = format!("/v1/state/{}?prove={prove}", hex::encode(key));
+        self.get("state lookup", &path).await
+    }
+
+    /// `GET /v1/notary/{document}`; `None` when the document was never anchored.
+    pub async fn notary(&self, document: &Hash) -> Result<Option<NotaryProof>, ClientError> {
+        let path = format!("/v1/notary/{document}");
+        optional(self.get("notary proof", &path).await, &["not-anchored"])
+    }
+
+    /// The next nonce of `account` in the latest state (0 for an account never used).
+    ///
+    /// Unverified: a wrong answer only makes the node refuse the transaction.
+    pub async fn account_next_nonce(&self, account: &PublicKey) -> Result<u64, ClientError> {
+        let lookup = self
+            .state(&state_keys::account_nonce(account), false)
+            .await?;
+        match lookup.value {
+            None => Ok(0),
+            Some(bytes) => {
+                simin_types::decode("account nonce", &bytes, 8).map_err(|e| ClientError::Decode {
+                    what: "account nonce",
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        what: &'static str,
+        path: &str,
+    ) -> Result<T, ClientError> {
+        let url = self.url(path);
+        let request = self.http.get(&url);
+        self.send(what, &url, request).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        what: &'static str,
+        url: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ClientError> {
+        let response = request.send().await.map_err(transport(url))?;
+        let status = response.status();
+        let body = read_limited(url, response).await?;
+        debug!(%url, status = status.as_u16(), bytes = body.len(), "node answered");
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| ClientError::Decode {
+                what,
+                reason: e.to_string(),
+            });
+        }
+        match serde_json::from_slice::<Problem>(&body) {
+            Ok(problem) => Err(ClientError::Problem {
+                status: status.as_u16(),
+                type_uri: problem.type_uri,
+                title: problem.title,
+                detail: problem.detail,
+            }),
+            Err(_) => Err(ClientError::UnexpectedStatus {
+                url: url.to_owned(),
+                status: status.as_u16(),
+                body: String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(ERROR_BODY_CHARS_MAX)
+                    .collect(),
+            }),
+        }
+    }
+}
+
+/// Turns a "not found" problem with one of `slugs` into `None`.
+fn optional<T>(result: Result<T, ClientError>, slugs: &[&str]) -> Result<Option<T>, ClientError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.problem_slug().is_some_and(|s| slugs.contains(&s)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn transport(url: &str) -> impl Fn(reqwest::Error) -> ClientError + '_ {
+    move |source| {
+        let url = url.to_owned();
+        if source.is_timeout() {
+            ClientError::Timeout { url }
+        } else if source.is_connect() {
+            ClientError::Connect { url, source }
+        } else {
+            ClientError::Http { url, source }
+        }
+    }
+}
+
+/// Reads the body, refusing more than `RESPONSE_BYTES_MAX` whatever the node claims.
+async fn read_limited(url: &str, mut response: reqwest::Response) -> Result<Vec<u8>, ClientError> {
+    let too_large = || ClientError::ResponseTooLarge {
+        url: url.to_owned(),
+        max: RESPONSE_BYTES_MAX,
+    };
+    let declared = response.content_length().unwrap_or(0);
+    if usize::try_from(declared).map_or(true, |len| len > RESPONSE_BYTES_MAX) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    // Each chunk arrives within the request's timeout, which covers the whole body.
+    while let Some(chunk) = response.chunk().await.map_err(transport(url))? {
+        if body.len().saturating_add(chunk.len()) > RESPONSE_BYTES_MAX {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked() {
+        assert!(Client::new("http://127.0.0.1:8080/").is_ok());
+        assert!(Client::new("ftp://x").is_err());
+        assert!(Client::new("not a url").is_err());
+        let client = Client::new("http://h:1/").expect("a valid URL");
+        assert_eq!(client.url("/v1/status"), "http://h:1/v1/status");
+    }
+
+    #[test]
+    fn problem_slugs_are_the_last_segment() {
+        let e = ClientError::Problem {
+            status: 404,
+            type_uri: "https://simin.dev/problems/not-anchored".into(),
+            title: "t".into(),
+            detail: "d".into(),
+        };
+        assert_eq!(e.problem_slug(), Some("not-anchored"));
+        assert!(matches!(
+            optional::<()>(Err(e), &["not-anchored"]),
+            Ok(None)
+        ));
+    }
+}
