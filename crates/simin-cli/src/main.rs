@@ -17,18 +17,24 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command, NodeCommand, TestnetCommand};
 
-/// Log filter of commands that run a node, unless `RUST_LOG` says otherwise.
-const NODE_LOG_DEFAULT: &str = "info,arc_malachitebft=warn,libp2p=warn";
+/// Log filter of commands that run a node, unless `RUST_LOG` says otherwise. Tracing
+/// targets are crate paths, so each engine crate is named.
+const NODE_LOG_DEFAULT: &str = "info,arc_malachitebft_engine=warn,arc_malachitebft_network=warn,\
+arc_malachitebft_sync=warn,arc_malachitebft_discovery=warn,arc_malachitebft_core_consensus=warn,arc_malachitebft_wal=warn,libp2p=warn";
+/// Added for a devnet of one validator: it has no peers by construction, so the
+/// engine's "no peers subscribed" errors on every publish are noise there.
+const SOLO_LOG_EXTRA: &str = ",arc_malachitebft_network=off";
 /// Log filter of client commands: their stdout is the result, stderr stays quiet.
 const CLIENT_LOG_DEFAULT: &str = "warn";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runs_node = matches!(cli.command, Command::Devnet(_) | Command::Node(_));
-    init_logging(if runs_node {
-        NODE_LOG_DEFAULT
-    } else {
-        CLIENT_LOG_DEFAULT
+    let solo = matches!(&cli.command, Command::Devnet(args) if args.validators == 1);
+    init_logging(&match (runs_node, solo) {
+        (true, true) => format!("{NODE_LOG_DEFAULT}{SOLO_LOG_EXTRA}"),
+        (true, false) => NODE_LOG_DEFAULT.to_owned(),
+        (false, _) => CLIENT_LOG_DEFAULT.to_owned(),
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -54,6 +60,7 @@ fn init_logging(default: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }
 

@@ -57,12 +57,22 @@ pub struct ConsensusConfig {
     pub block_interval_ms: u64,
     /// Whether lagging nodes catch up by fetching decided blocks from peers.
     pub value_sync: bool,
+    /// Refuse every connection not from a persistent peer. Off by default: the engine
+    /// (0.8.2) recognises a persistent peer only through its own outgoing dial, so with
+    /// this on, a restarted peer's inbound connections are refused until this node
+    /// re-dials it, which it stops doing after a few retries. Only persistent peers are
+    /// ever dialled either way (discovery is off) and every consensus message is signed
+    /// by a validator, so a stranger that connects can relay but never vote.
+    pub persistent_peers_only: bool,
     /// Test builds only (`byzantine-testing`): the faults this node injects, e.g.
     /// `[consensus.byzantine] equivocate_votes = { mode = "always" }`.
     #[cfg(feature = "byzantine-testing")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub byzantine: Option<crate::byzantine::ByzantineConfig>,
 }
+
+/// Connections accepted from one IP address: two per possible peer.
+const MAX_CONNECTIONS_PER_IP: usize = 2 * simin_types::limits::VALIDATORS_MAX;
 
 impl Default for ConsensusConfig {
     fn default() -> Self {
@@ -83,6 +93,7 @@ impl Default for ConsensusConfig {
             timeout_max_ms: 10_000,
             block_interval_ms: 1000,
             value_sync: true,
+            persistent_peers_only: false,
             #[cfg(feature = "byzantine-testing")]
             byzantine: None,
         }
@@ -156,9 +167,12 @@ impl ConsensusConfig {
                 .iter()
                 .map(|a| self.multiaddr(*a))
                 .collect(),
-            persistent_peers_only: true,
+            persistent_peers_only: self.persistent_peers_only,
             discovery: DiscoveryConfig {
                 enabled: false,
+                // Agencies behind one NAT, and every test network on loopback, share an
+                // IP: the default of 5 connections per IP would cut a 4-node network.
+                max_connections_per_ip: MAX_CONNECTIONS_PER_IP,
                 ..DiscoveryConfig::default()
             },
             protocol: PubSubProtocol::default(),

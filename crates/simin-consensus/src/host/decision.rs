@@ -7,7 +7,7 @@ use malachitebft_app_channel::app::types::core::{CommitCertificate, Round, Valid
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::ProposedValue;
 use simin_types::{Block, Height};
-use tracing::{error, info, warn};
+use tracing::{debug, error, warn};
 
 use super::{Host, KnownBlock};
 use crate::app::Application;
@@ -42,7 +42,7 @@ impl<A: Application> Host<A> {
         let block = known.block.clone();
         let txs = block.txs.len();
         match self.app.commit(block, to_simin(certificate)) {
-            Ok(()) => info!(
+            Ok(()) => debug!(
                 %height,
                 round = %certificate.round,
                 block = %id,
@@ -136,7 +136,7 @@ impl<A: Application> Host<A> {
                 }
             },
         };
-        info!(%height, %round, block = %id, ?validity, "received a synced block");
+        debug!(%height, %round, block = %id, ?validity, "received a synced block");
         self.blocks.entry(id).or_insert(KnownBlock {
             block,
             validity,

@@ -8,7 +8,7 @@ use malachitebft_app_channel::app::types::{LocallyProposedValue, ProposedValue};
 use malachitebft_app_channel::{Channels, NetworkMsg};
 use simin_types::limits::BLOCK_BYTES_MAX;
 use simin_types::{Block, BlockTime, Height};
-use tracing::{debug, error, info, warn};
+use tracing::{debug, error, warn};
 
 use super::{Host, KnownBlock};
 use crate::app::Application;
@@ -77,7 +77,7 @@ impl<A: Application> Host<A> {
             signature: self.signer.sign_block_parts(height, round_number, &id),
         };
         let parts = split_block(init, &block_bytes, fin);
-        info!(%height, %round, block = %id, txs = block.txs.len(), "proposing a block");
+        debug!(%height, %round, block = %id, txs = block.txs.len(), "proposing a block");
         self.own.insert((height, round), id);
         self.record_value(ProposedValue {
             height,
@@ -237,7 +237,7 @@ impl<A: Application> Host<A> {
                 }
             }
         };
-        info!(height = %init.height, round = init.round, block = %id, ?validity, "received a block");
+        debug!(height = %init.height, round = init.round, block = %id, ?validity, "received a block");
         self.blocks.insert(
             id,
             KnownBlock {
