@@ -36,7 +36,7 @@ pub struct ConsensusConfig {
     /// TCP or QUIC.
     pub transport: Transport,
     /// The other validators' consensus addresses. Only these peers are ever connected.
-    pub persistent_peers: Vec<SocketAddr>,
+    pub persistent_peers: Vec<PersistentPeer>,
     /// Time a validator waits for the proposal of a round before prevoting nil.
     pub timeout_propose_ms: u64,
     /// Added to `timeout_propose_ms` for each further round of a height.
@@ -57,18 +57,30 @@ pub struct ConsensusConfig {
     pub block_interval_ms: u64,
     /// Whether lagging nodes catch up by fetching decided blocks from peers.
     pub value_sync: bool,
-    /// Refuse every connection not from a persistent peer. Off by default: the engine
-    /// (0.8.2) recognises a persistent peer only through its own outgoing dial, so with
-    /// this on, a restarted peer's inbound connections are refused until this node
-    /// re-dials it, which it stops doing after a few retries. Only persistent peers are
-    /// ever dialled either way (discovery is off) and every consensus message is signed
-    /// by a validator, so a stranger that connects can relay but never vote.
+    /// Refuse every connection not from a persistent peer: a closed validator network.
+    /// Give every persistent peer its `peer_id` when this is on: the engine (0.8.2)
+    /// recognises a peer without a configured id only through its own outgoing dial, so
+    /// a restarted peer would be refused until re-dialled. Only persistent peers are
+    /// dialled either way (discovery is off), and every consensus message is signed by
+    /// a validator, so a stranger that connects can relay but never vote.
     pub persistent_peers_only: bool,
     /// Test builds only (`byzantine-testing`): the faults this node injects, e.g.
     /// `[consensus.byzantine] equivocate_votes = { mode = "always" }`.
     #[cfg(feature = "byzantine-testing")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub byzantine: Option<crate::byzantine::ByzantineConfig>,
+}
+
+/// A peer this node keeps connected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersistentPeer {
+    /// Where the peer listens for consensus traffic.
+    pub address: SocketAddr,
+    /// The peer's network id ([`crate::peer_id`] of its node key), so that the peer is
+    /// recognised when it connects, not only when this node dials it.
+    #[serde(default)]
+    pub peer_id: Option<String>,
 }
 
 /// Connections accepted from one IP address: two per possible peer.
@@ -113,8 +125,25 @@ impl ConsensusConfig {
         {
             return bad("round timeouts must be positive");
         }
-        if self.persistent_peers.contains(&self.listen_addr) {
+        if self
+            .persistent_peers
+            .iter()
+            .any(|p| p.address == self.listen_addr)
+        {
             return bad("persistent_peers lists this node's own listen_addr");
+        }
+        for peer in &self.persistent_peers {
+            if let Some(id) = &peer.peer_id {
+                if id
+                    .parse::<malachitebft_app_channel::app::net::PeerId>()
+                    .is_err()
+                {
+                    return bad(&format!(
+                        "persistent peer {} has an invalid peer_id {id:?}",
+                        peer.address
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -158,6 +187,17 @@ impl ConsensusConfig {
         }
     }
 
+    /// A persistent peer's address, with its `/p2p/<id>` when known.
+    fn peer_multiaddr(&self, peer: &PersistentPeer) -> Multiaddr {
+        let address = self.multiaddr(peer.address);
+        match &peer.peer_id {
+            None => address,
+            Some(id) => format!("{address}/p2p/{id}")
+                .parse()
+                .expect("a multiaddr with a p2p suffix parses because validate checked the id"),
+        }
+    }
+
     /// The engine's node configuration derived from this one.
     pub(crate) fn engine_config(&self) -> EngineConfig {
         let p2p = P2pConfig {
@@ -165,7 +205,7 @@ impl ConsensusConfig {
             persistent_peers: self
                 .persistent_peers
                 .iter()
-                .map(|a| self.multiaddr(*a))
+                .map(|peer| self.peer_multiaddr(peer))
                 .collect(),
             persistent_peers_only: self.persistent_peers_only,
             discovery: DiscoveryConfig {

@@ -22,8 +22,8 @@ pub mod types;
 
 pub use app::Application;
 pub use codec::SiminCodec;
-pub use config::{ConsensusConfig, Transport};
+pub use config::{ConsensusConfig, PersistentPeer, Transport};
 pub use context::SiminContext;
 pub use error::{CodecError, ConsensusError};
-pub use run::{run, start, ConsensusHandle};
+pub use run::{peer_id, run, start, ConsensusHandle};
 pub use signing::{SiminSigner, SiminVerifier};

@@ -72,6 +72,11 @@ impl ConsensusHandle {
     }
 }
 
+/// The network id of the node whose key is `key`, for its peers' `persistent_peers`.
+pub fn peer_id(key: &SigningKey) -> Result<String, ConsensusError> {
+    Ok(network_keypair(key)?.public().to_peer_id().to_string())
+}
+
 /// Derives the libp2p identity from the validator key, so the peer id is stable.
 fn network_keypair(key: &SigningKey) -> Result<Keypair, ConsensusError> {
     let mut seed =

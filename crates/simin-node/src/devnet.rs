@@ -21,7 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::rngs::OsRng;
 use serde::Serialize;
-use simin_consensus::ConsensusConfig;
+use simin_consensus::{ConsensusConfig, PersistentPeer};
 use simin_types::{BlockTime, ChainId, Genesis, OrgId, Organization, Role, SigningKey, Validator};
 
 use crate::config::{Home, MempoolConfig, NodeConfig};
@@ -204,8 +204,8 @@ fn create(
     std::fs::write(genesis_path, &json).map_err(write_error(genesis_path))
 }
 
-/// The configuration of node `i` of `nodes`.
-fn node_config(nodes: &[NodeLayout], i: usize) -> NodeConfig {
+/// The configuration of node `i` of `nodes`, whose network ids are `peer_ids`.
+fn node_config(nodes: &[NodeLayout], peer_ids: &[String], i: usize) -> NodeConfig {
     let me = &nodes[i];
     let others = || nodes.iter().enumerate().filter(move |(j, _)| *j != i);
     let moniker = match me.role {
@@ -217,7 +217,14 @@ fn node_config(nodes: &[NodeLayout], i: usize) -> NodeConfig {
         api_listen: me.api,
         consensus: ConsensusConfig {
             listen_addr: me.p2p,
-            persistent_peers: others().map(|(_, n)| n.p2p).collect(),
+            persistent_peers: others()
+                .map(|(j, n)| PersistentPeer {
+                    address: n.p2p,
+                    peer_id: Some(peer_ids[j].clone()),
+                })
+                .collect(),
+            // A closed network: every peer is configured with its id.
+            persistent_peers_only: true,
             block_interval_ms: BLOCK_INTERVAL_MS,
             ..ConsensusConfig::default()
         },
@@ -263,14 +270,25 @@ pub fn ensure(spec: &DevnetSpec) -> Result<DevnetLayout, NodeError> {
     }
     read_key_file(&notary_key)?;
 
-    for (i, node) in nodes.iter().enumerate() {
+    for node in &nodes {
         let home = &node.home;
         std::fs::create_dir_all(home.root()).map_err(write_error(home.root()))?;
         if node.role == NodeRole::FullNode && !home.node_key().exists() {
             write_key_file(&home.node_key(), &SigningKey::generate(&mut OsRng))?;
         }
+    }
+    let peer_ids = nodes
+        .iter()
+        .map(|node| {
+            let key = read_key_file(&node.home.node_key())?;
+            simin_consensus::peer_id(&key)
+                .map_err(|e| invalid("key", &node.home.node_key(), e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for (i, node) in nodes.iter().enumerate() {
+        let home = &node.home;
         std::fs::write(home.genesis(), &genesis_json).map_err(write_error(&home.genesis()))?;
-        let text = toml::to_string_pretty(&node_config(&nodes, i))
+        let text = toml::to_string_pretty(&node_config(&nodes, &peer_ids, i))
             .expect("config serializes because it is plain data");
         std::fs::write(home.config(), text).map_err(write_error(&home.config()))?;
     }
@@ -343,5 +361,48 @@ mod tests {
             ..spec
         };
         assert!(ensure(&more).is_err(), "the validator count is fixed");
+    }
+
+    #[test]
+    fn peers_are_configured_with_their_ids_for_a_closed_network() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let spec = DevnetSpec {
+            data_dir: dir.path().to_owned(),
+            api_listen: "127.0.0.1:9300".parse().expect("valid address"),
+            validators: 3,
+            full_nodes: 1,
+        };
+        let layout = ensure(&spec).expect("laid out");
+        let ids: Vec<String> = layout
+            .homes
+            .iter()
+            .map(|h| {
+                simin_consensus::peer_id(&read_key_file(&h.node_key()).expect("key")).expect("id")
+            })
+            .collect();
+        for (i, home) in layout.homes.iter().enumerate() {
+            let text = std::fs::read_to_string(home.config()).expect("config");
+            let config: NodeConfig = toml::from_str(&text).expect("parses");
+            assert!(config.consensus.persistent_peers_only);
+            let mut expected: Vec<&String> = ids
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, id)| id)
+                .collect();
+            let mut got: Vec<&String> = config
+                .consensus
+                .persistent_peers
+                .iter()
+                .filter_map(|p| p.peer_id.as_ref())
+                .collect();
+            expected.sort();
+            got.sort();
+            assert_eq!(got, expected, "node {i} knows every other node by id");
+            config
+                .consensus
+                .validate()
+                .expect("a valid consensus config");
+        }
     }
 }

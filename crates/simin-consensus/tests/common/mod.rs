@@ -152,7 +152,13 @@ pub fn config(
         moniker: moniker.into(),
         wal_dir: home.join(moniker).join("wal"),
         listen_addr: listen,
-        persistent_peers: peers,
+        persistent_peers: peers
+            .into_iter()
+            .map(|address| simin_consensus::PersistentPeer {
+                address,
+                peer_id: None,
+            })
+            .collect(),
         block_interval_ms: 100,
         ..ConsensusConfig::default()
     }
