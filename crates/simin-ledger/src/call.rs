@@ -7,7 +7,7 @@ use simin_types::{
 };
 
 use crate::state::Overlay;
-use crate::{evidence, governance, notary, BlockContext, LedgerError, StateView};
+use crate::{evidence, governance, identity, notary, BlockContext, LedgerError, StateView};
 
 /// Why a module refused a call. Stateless ones ([`check_call`]) keep a transaction out of
 /// blocks; the others fail it inside a block with a receipt carrying [`CallError::code`].
@@ -55,6 +55,34 @@ pub enum CallError {
         validator: PublicKey,
         height: Height,
     },
+    #[error("invalid DID document: {reason}")]
+    InvalidDid { reason: String },
+    #[error("did:simin:{organization} already exists")]
+    DidExists { organization: OrgId },
+    #[error("did:simin:{organization} does not exist")]
+    UnknownDid { organization: OrgId },
+    #[error("did:simin:{organization} is deactivated")]
+    DidDeactivated { organization: OrgId },
+    #[error("{signer} may not change did:simin:{organization}")]
+    NotDidController {
+        signer: PublicKey,
+        organization: OrgId,
+    },
+    #[error("invalid accreditation: {reason}")]
+    InvalidAccreditation { reason: String },
+    #[error("{signer} is not a city authority or a key of an organisation that may accredit this")]
+    NotAnAccreditor { signer: PublicKey },
+    #[error("{signer} is not a key of an organisation accredited for {credential_type}")]
+    NotAnIssuer {
+        signer: PublicKey,
+        credential_type: String,
+    },
+    #[error("invalid schema: {reason}")]
+    InvalidSchema { reason: String },
+    #[error("invalid status change: {reason}")]
+    InvalidStatus { reason: String },
+    #[error("unknown status list {list}: {reason}")]
+    UnknownStatusList { list: u32, reason: String },
 }
 
 impl CallError {
@@ -80,6 +108,17 @@ impl CallError {
             CallError::EvidenceNotAValidator { .. } => "consensus.not_a_validator",
             CallError::EvidenceBadSignature { .. } => "consensus.evidence_bad_signature",
             CallError::EvidenceExists { .. } => "consensus.evidence_exists",
+            CallError::InvalidDid { .. } => "identity.invalid_did",
+            CallError::DidExists { .. } => "identity.did_exists",
+            CallError::UnknownDid { .. } => "identity.unknown_did",
+            CallError::DidDeactivated { .. } => "identity.did_deactivated",
+            CallError::NotDidController { .. } => "identity.not_did_controller",
+            CallError::InvalidAccreditation { .. } => "identity.invalid_accreditation",
+            CallError::NotAnAccreditor { .. } => "identity.not_an_accreditor",
+            CallError::NotAnIssuer { .. } => "identity.not_an_issuer",
+            CallError::InvalidSchema { .. } => "identity.invalid_schema",
+            CallError::InvalidStatus { .. } => "identity.invalid_status",
+            CallError::UnknownStatusList { .. } => "identity.unknown_status_list",
         }
     }
 }
@@ -104,6 +143,7 @@ pub fn check_call(call: &Call) -> Result<(), CallError> {
         Call::Notary(NotaryCall::Anchor { .. }) => Ok(()),
         Call::Notary(NotaryCall::AnchorBatch { documents }) => check_batch(documents),
         Call::Consensus(call) => evidence::check(call),
+        Call::Identity(call) => identity::check(call),
     }
 }
 
@@ -205,5 +245,6 @@ pub(crate) fn execute(
         Call::Governance(call) => governance::execute(state, before, &tx.signer, call),
         Call::Notary(call) => notary::execute(state, ctx, &tx.signer, tx_hash, call),
         Call::Consensus(call) => evidence::execute(state, before, ctx, &tx.signer, tx_hash, call),
+        Call::Identity(call) => identity::execute(state, ctx, &tx.signer, call),
     }
 }

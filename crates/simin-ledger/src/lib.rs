@@ -19,6 +19,7 @@ mod error;
 mod evidence;
 mod genesis;
 mod governance;
+pub mod identity;
 mod meta;
 mod notary;
 mod state;

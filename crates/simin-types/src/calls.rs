@@ -6,7 +6,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
-use crate::{BlockTime, Equivocation, Hash, Height, OrgId, PublicKey};
+use crate::{BlockTime, Equivocation, Hash, Height, IdentityCall, OrgId, PublicKey};
 
 /// What a transaction asks the ledger to do, addressed to one module.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -15,6 +15,7 @@ pub enum Call {
     Governance(GovernanceCall),
     Notary(NotaryCall),
     Consensus(ConsensusCall),
+    Identity(IdentityCall),
 }
 
 impl Call {
@@ -36,6 +37,7 @@ impl Call {
             Call::Consensus(ConsensusCall::ReportEquivocation(_)) => {
                 "consensus.report_equivocation"
             }
+            Call::Identity(call) => call.name(),
         }
     }
 }

@@ -10,6 +10,7 @@ mod codec;
 mod error;
 mod evidence;
 mod genesis;
+pub mod identity;
 mod ids;
 pub mod limits;
 pub mod state_keys;
@@ -28,6 +29,10 @@ pub use evidence::{
     signed_vote_bytes, ConflictingVote, Equivocation, EquivocationRecord, VoteKind, WhichVote,
 };
 pub use genesis::Genesis;
+pub use identity::{
+    Accreditation, AccreditationTerms, DidRecord, DidService, IdentityCall, Relationship,
+    SchemaRecord, StatusListRecord, StatusPurpose, StatusUpdate, VerificationMethod,
+};
 pub use ids::{BlockTime, ChainId, Height, OrgId};
 pub use simin_crypto::{merkle, CryptoError, Hash, PublicKey, Signature, SigningKey};
 pub use tx::{SignedTx, Tx};

@@ -16,3 +16,22 @@ pub const ORG_KEYS_MAX: usize = 16;
 pub const VALIDATORS_MAX: usize = 256;
 /// Longest notary label (a non-personal document kind, e.g. "certificate-of-residence").
 pub const NOTARY_LABEL_BYTES_MAX: usize = 64;
+/// Most verification methods, or services, of one DID document.
+pub const DID_ENTRIES_MAX: usize = 16;
+/// Longest DID service endpoint URL, in bytes.
+pub const DID_SERVICE_ENDPOINT_BYTES_MAX: usize = 512;
+/// Most credential types named by one accreditation.
+pub const ACCREDITATION_TYPES_MAX: usize = 32;
+/// Longest accreditation chain from a city root to an issuer (city → agency → facility).
+pub const ACCREDITATION_DEPTH_MAX: usize = 4;
+/// Longest credential type name.
+pub const CREDENTIAL_TYPE_BYTES_MAX: usize = 64;
+/// Largest JSON Schema of a credential type.
+pub const SCHEMA_BYTES_MAX: usize = 16 * 1024;
+/// Smallest status list: the W3C Bitstring Status List's minimum of 131,072 entries,
+/// which keeps one holder's index from standing out.
+pub const STATUS_LIST_BITS_MIN: u32 = 131_072;
+/// Largest status list (16 Mi entries, 2 MiB).
+pub const STATUS_LIST_BITS_MAX: u32 = 1 << 24;
+/// Most bits set or cleared by one `SetStatus`.
+pub const STATUS_UPDATES_MAX: usize = 1024;

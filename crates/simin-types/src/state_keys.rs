@@ -55,3 +55,48 @@ pub fn equivocation(validator: &PublicKey, height: Height, round: u32, kind: Vot
     ]
     .concat()
 }
+
+/// The DID document of an organisation (a `DidRecord`, borsh).
+pub fn did(organization: &OrgId) -> Vec<u8> {
+    [
+        b"identity/did/".as_slice(),
+        organization.as_str().as_bytes(),
+    ]
+    .concat()
+}
+
+/// The accreditation of an issuer (an `Accreditation`, borsh).
+pub fn accreditation(issuer: &OrgId) -> Vec<u8> {
+    [
+        b"identity/accreditation/".as_slice(),
+        issuer.as_str().as_bytes(),
+    ]
+    .concat()
+}
+
+/// The JSON Schema of a credential type (a `SchemaRecord`, borsh).
+pub fn schema(credential_type: &str) -> Vec<u8> {
+    [b"identity/schema/".as_slice(), credential_type.as_bytes()].concat()
+}
+
+/// A status list of an issuer (a `StatusListRecord`, borsh). Organisation ids never
+/// contain `/`, so the issuer part cannot run into the list number.
+pub fn status_list(issuer: &OrgId, list: u32) -> Vec<u8> {
+    [
+        b"identity/status/".as_slice(),
+        issuer.as_str().as_bytes(),
+        b"/",
+        &list.to_be_bytes(),
+    ]
+    .concat()
+}
+
+/// One chunk of a status list's bits (a `Vec<u8>` of `STATUS_CHUNK_BYTES`, borsh).
+pub fn status_chunk(issuer: &OrgId, list: u32, chunk: u32) -> Vec<u8> {
+    [
+        status_list(issuer, list).as_slice(),
+        b"/",
+        &chunk.to_be_bytes(),
+    ]
+    .concat()
+}
