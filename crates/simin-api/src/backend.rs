@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use simin_types::{ChainId, Hash, Height, SignedTx};
+use simin_types::{BlockTime, ChainId, Hash, Height, SignedTx};
 
 use crate::dto::{BlockLookup, BlockSummary, NodeStatus, NotaryProof, StateLookup, TxLookup};
 
@@ -54,6 +54,14 @@ pub trait Backend: Send + Sync + 'static {
         height: Option<Height>,
         prove: bool,
     ) -> Result<StateLookup, BackendError>;
+
+    /// The raw value under `key` in the state after block `height` (genesis is 0), with
+    /// no proof: for reads the node answers in its own name (DID resolution, registries).
+    fn state_value(&self, key: &[u8], height: Height) -> Result<Option<Vec<u8>>, BackendError>;
+
+    /// The last committed height whose block time is at or before `time`; `None` when
+    /// even the first block is later (then the genesis state, height 0, applies).
+    fn height_at(&self, time: BlockTime) -> Result<Option<Height>, BackendError>;
 
     /// The anchoring of `document` (directly or in a batch) with everything needed to
     /// verify it without trusting the node; `None` when it was never anchored.

@@ -41,6 +41,8 @@ pub enum ApiError {
     TxNotFound(String),
     #[error("document {0} has never been anchored")]
     NotAnchored(String),
+    #[error("no {what} {id}")]
+    NotFound { what: &'static str, id: String },
     #[error("the server failed while answering: {0}")]
     Internal(String),
 }
@@ -80,6 +82,7 @@ impl ApiError {
             }
             ApiError::TxNotFound(_) => (S::NOT_FOUND, "tx-not-found", "Transaction not found"),
             ApiError::NotAnchored(_) => (S::NOT_FOUND, "not-anchored", "Document not anchored"),
+            ApiError::NotFound { .. } => (S::NOT_FOUND, "not-found", "Not found"),
         }
     }
 }

@@ -18,9 +18,10 @@ use utoipa_axum::routes;
 
 use crate::backend::Backend;
 use crate::problem::{framework_kind, problem_response, PROBLEM_CONTENT_TYPE};
+use crate::routes::identity::DID_RESOLUTION_CONTENT_TYPE;
 use crate::routes::ops::OpenApiJson;
 use crate::routes::txs::{BODY_BYTES_MAX, WAIT_MS_MAX};
-use crate::routes::{chain, ops, state, txs, Shared};
+use crate::routes::{chain, identity, ops, state, txs, Shared};
 
 /// Time limit of every request except transaction submission.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,6 +39,12 @@ fn api_routes() -> OpenApiRouter<Shared> {
         .routes(routes!(txs::tx))
         .routes(routes!(state::state))
         .routes(routes!(state::notary))
+        .routes(routes!(identity::resolve_did))
+        .routes(routes!(identity::issuer))
+        .routes(routes!(identity::schema))
+        .routes(routes!(identity::status_list_credential))
+        .routes(routes!(identity::status_bit))
+        .routes(routes!(identity::verify_presentation))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::openapi))
@@ -97,10 +104,16 @@ pub fn router(backend: Arc<dyn Backend>) -> Router {
 async fn problemize(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
+    // Problems, and DID Resolution results, whose errors the DID Resolution
+    // specification shapes itself, keep their bodies.
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes()));
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes())
+                || v.as_bytes()
+                    .starts_with(DID_RESOLUTION_CONTENT_TYPE.as_bytes())
+        });
     if !(status.is_client_error() || status.is_server_error()) || is_problem {
         return response;
     }

@@ -44,6 +44,9 @@ pub enum Command {
     /// Lay out a local network of one process per node (`simin node start --home`).
     #[command(subcommand)]
     Testnet(TestnetCommand),
+    /// Verify a citizen-card presentation (SD-JWT VC with key binding) without trusting
+    /// the node: exit 0 printing the disclosed claims, exit 1 printing the reason.
+    Verify(VerifyPresentationArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +100,29 @@ pub enum NotaryCommand {
         #[arg(long, env = "SIMIN_DEVNET_DIR", value_name = "DIR")]
         devnet_dir: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyPresentationArgs {
+    /// The presentation file (`<issuer-jwt>~<disclosures>~<kb-jwt>`).
+    #[arg(value_name = "PRESENTATION_FILE")]
+    pub file: PathBuf,
+    /// The nonce this verifier gave the wallet.
+    #[arg(long)]
+    pub nonce: String,
+    /// This verifier's identifier (the key binding's audience).
+    #[arg(long)]
+    pub audience: String,
+    /// Trust the validators of this genesis file [default: the devnet's genesis if it
+    /// is the node's chain, else the set pinned on first use].
+    #[arg(long, value_name = "FILE")]
+    pub genesis: Option<PathBuf>,
+    /// Where validator sets pinned on first use are kept [default: ~/.simin/trusted].
+    #[arg(long, env = "SIMIN_TRUST_DIR", value_name = "DIR")]
+    pub trust_dir: Option<PathBuf>,
+    /// The devnet data directory [default: ~/.simin/devnet].
+    #[arg(long, env = "SIMIN_DEVNET_DIR", value_name = "DIR")]
+    pub devnet_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_report;
 mod cli;
+mod credential;
 mod devnet;
 mod keys;
 mod notary;
@@ -74,5 +75,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Devnet(args) => devnet::devnet(args, json).await,
         Command::Node(NodeCommand::Start { home }) => devnet::node_start(home, json).await,
         Command::Testnet(TestnetCommand::Init(args)) => testnet::init(args, json),
+        Command::Verify(args) => {
+            let client = simin_client::Client::new(&cli.node)?;
+            let sources = verify::TrustSources {
+                genesis: args.genesis,
+                trust_dir: args.trust_dir,
+                devnet_dir: args.devnet_dir,
+            };
+            credential::verify(&client, &args.file, &args.nonce, &args.audience, &sources, json)
+                .await
+        }
     }
 }

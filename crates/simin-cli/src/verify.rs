@@ -21,13 +21,13 @@ pub struct TrustSources {
 }
 
 /// The trust anchor chosen, where it came from, and the store to pin it in if it is new.
-struct Trust {
-    anchor: TrustAnchor,
-    source: String,
-    pin_in: Option<TrustStore>,
+pub(crate) struct Trust {
+    pub(crate) anchor: TrustAnchor,
+    pub(crate) source: String,
+    pub(crate) pin_in: Option<TrustStore>,
 }
 
-fn choose_trust(
+pub(crate) fn choose_trust(
     sources: &TrustSources,
     status: &NodeStatus,
     offered: &simin_types::ValidatorSet,

@@ -134,6 +134,13 @@ impl Client {
         self.get("state lookup", &path).await
     }
 
+    /// `GET /v1/state/{key}?height={height}&prove=true`: a value with its proof at a
+    /// fixed height, so that several reads see one state.
+    pub async fn state_at(&self, key: &[u8], height: Height) -> Result<StateLookup, ClientError> {
+        let path = format!("/v1/state/{}?height={height}&prove=true", hex::encode(key));
+        self.get("state lookup", &path).await
+    }
+
     /// `GET /v1/notary/{document}`; `None` when the document was never anchored.
     pub async fn notary(&self, document: &Hash) -> Result<Option<NotaryProof>, ClientError> {
         let path = format!("/v1/notary/{document}");

@@ -4,7 +4,7 @@
 //! Every check that fails has its own [`VerifyError`] variant, so a user is told which
 //! link of the chain of evidence is broken, and tests can tell a tampering from another.
 
-use simin_api::dto::{NotaryProof, TxLookup};
+use simin_api::dto::{NotaryProof, StateLookup, TxLookup};
 use simin_state::{verify_proof, ProofError, StateProof};
 use simin_types::{
     encode, merkle, state_keys, BlockHeader, ChainId, CommitCertificate, CryptoError, Hash, Height,
@@ -28,6 +28,10 @@ pub enum VerifyError {
     },
     #[error("the record says {claimed} documents but the batch path is for a tree of {tree}")]
     BatchSize { claimed: u32, tree: u64 },
+    #[error("the lookup is for another state key than the one asked about")]
+    KeyMismatch,
+    #[error("the lookup carries no state proof")]
+    ProofMissing,
     #[error("the proven state key is not the notary key of anchor {anchor}")]
     StateKeyMismatch { anchor: Hash },
     #[error("the state proof cannot be decoded: {0}")]
@@ -60,7 +64,8 @@ impl VerifyError {
             VerifyError::AnchorNotDocument { .. } => "anchor",
             VerifyError::BatchPath { .. } => "batch path",
             VerifyError::BatchSize { .. } => "batch size",
-            VerifyError::StateKeyMismatch { .. } => "state key",
+            VerifyError::StateKeyMismatch { .. } | VerifyError::KeyMismatch => "state key",
+            VerifyError::ProofMissing => "state proof",
             VerifyError::StateProofDecode(_) | VerifyError::StateProof(_) => "state proof",
             VerifyError::ChainMismatch { .. } => "chain id",
             VerifyError::ValidatorsHashMismatch { .. } => "validators hash",
@@ -169,6 +174,56 @@ pub fn verify_notary_proof(
         record: proof.record.clone(),
         proven_at: proof.header.height,
         proven_block_hash: block_hash,
+    })
+}
+
+/// A state value proven under a certified header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedState {
+    /// The proven value (borsh), `None` when the key is proven absent.
+    pub value: Option<Vec<u8>>,
+    pub height: Height,
+    pub block_hash: Hash,
+    pub block_time: simin_types::BlockTime,
+}
+
+/// Checks that `lookup` proves the value (or absence) of `key` under the state root of
+/// a header certified by the trusted validator set. The caller derives `key` from its
+/// own question (`state_keys`), so a node cannot answer about another key.
+pub fn verify_state_lookup(
+    lookup: &StateLookup,
+    key: &[u8],
+    trusted: &TrustAnchor,
+) -> Result<VerifiedState, VerifyError> {
+    if lookup.key != key {
+        return Err(VerifyError::KeyMismatch);
+    }
+    let proof = lookup.proof.as_deref().ok_or(VerifyError::ProofMissing)?;
+    let state_proof = StateProof::from_bytes(proof).map_err(VerifyError::StateProofDecode)?;
+    verify_proof(
+        &lookup.header.state_root,
+        key,
+        lookup.value.as_deref(),
+        &state_proof,
+    )
+    .map_err(VerifyError::StateProof)?;
+    if lookup.header.height != lookup.height {
+        return Err(VerifyError::LocationMismatch {
+            claimed: lookup.height,
+            index: 0,
+        });
+    }
+    let block_hash = verify_header(
+        &lookup.header,
+        &lookup.certificate,
+        Some(&lookup.validators),
+        trusted,
+    )?;
+    Ok(VerifiedState {
+        value: lookup.value.clone(),
+        height: lookup.height,
+        block_hash,
+        block_time: lookup.header.time,
     })
 }
 

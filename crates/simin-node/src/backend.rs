@@ -7,7 +7,8 @@ use simin_api::dto::{BlockLookup, BlockSummary, NodeStatus, NotaryProof, StateLo
 use simin_api::{Backend, BackendError, BoxFuture, SubmitError};
 use simin_ledger::TxError;
 use simin_types::{
-    merkle, state_keys, Call, CommitCertificate, Hash, Height, NotaryCall, NotaryRecord, SignedTx,
+    merkle, state_keys, BlockTime, Call, CommitCertificate, Hash, Height, NotaryCall, NotaryRecord,
+    SignedTx,
 };
 
 use crate::mempool::MempoolError;
@@ -288,6 +289,35 @@ impl Backend for NodeBackend {
             // The set that signed `header`: the one in the state before `height`.
             validators: self.shared.validators_at(height).map_err(internal)?,
         })
+    }
+
+    fn state_value(&self, key: &[u8], height: Height) -> Result<Option<Vec<u8>>, BackendError> {
+        let latest = self.shared.latest_height();
+        if height > latest {
+            return Err(BackendError::HeightNotAvailable { height, latest });
+        }
+        self.shared.store.get(key, Some(height)).map_err(internal)
+    }
+
+    fn height_at(&self, time: BlockTime) -> Result<Option<Height>, BackendError> {
+        // Block times strictly increase with height, so a binary search over headers
+        // finds the last block at or before `time` in O(log n) reads.
+        let (mut low, mut high) = (1u64, self.shared.latest_height().0);
+        let mut found = None;
+        while low <= high {
+            let mid = low + (high - low) / 2;
+            let block = self.shared.store.block(Height(mid)).map_err(internal)?;
+            let Some(block) = block else {
+                return Err(BackendError::Internal(format!("block {mid} is missing")));
+            };
+            if block.header.time <= time {
+                found = Some(Height(mid));
+                low = mid + 1;
+            } else {
+                high = mid - 1;
+            }
+        }
+        Ok(found)
     }
 
     fn notary(&self, document: &Hash) -> Result<Option<NotaryProof>, BackendError> {

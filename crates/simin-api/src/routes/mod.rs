@@ -1,6 +1,7 @@
 //! The request handlers, grouped by resource, and what they share.
 
 pub(crate) mod chain;
+pub(crate) mod identity;
 pub(crate) mod ops;
 pub(crate) mod state;
 pub(crate) mod txs;

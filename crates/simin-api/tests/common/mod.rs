@@ -193,6 +193,8 @@ pub struct FakeBackend {
     pub commits: bool,
     pub last_wait: Mutex<Option<Duration>>,
     pub last_limit: Mutex<Option<usize>>,
+    /// The state read by `state_value`, at every height.
+    pub values: Mutex<std::collections::BTreeMap<Vec<u8>, Vec<u8>>>,
 }
 
 impl FakeBackend {
@@ -205,6 +207,7 @@ impl FakeBackend {
             commits: true,
             last_wait: Mutex::new(None),
             last_limit: Mutex::new(None),
+            values: Mutex::new(std::collections::BTreeMap::new()),
         }
     }
 
@@ -321,6 +324,30 @@ impl Backend for FakeBackend {
             certificate: f.certificate.clone(),
             validators: f.validators.clone(),
         })
+    }
+
+    fn state_value(&self, key: &[u8], height: Height) -> Result<Option<Vec<u8>>, BackendError> {
+        self.read_error()?;
+        if height > self.latest {
+            return Err(BackendError::HeightNotAvailable {
+                height,
+                latest: self.latest,
+            });
+        }
+        Ok(self
+            .values
+            .lock()
+            .expect("not poisoned because tests do not panic holding it")
+            .get(key)
+            .cloned())
+    }
+
+    fn height_at(&self, time: BlockTime) -> Result<Option<Height>, BackendError> {
+        self.read_error()?;
+        Ok(
+            (time >= self.fixture.block.header.time && self.latest >= Height(1))
+                .then_some(Height(1)),
+        )
     }
 
     fn notary(&self, document: &Hash) -> Result<Option<NotaryProof>, BackendError> {

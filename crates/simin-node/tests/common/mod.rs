@@ -65,3 +65,43 @@ pub async fn wait_for_height(base: &str, height: u64) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// A key with its next nonce, committing calls on a devnet node.
+pub struct Signer {
+    pub key: simin_types::SigningKey,
+    pub nonce: u64,
+}
+
+impl Signer {
+    pub fn new(key: simin_types::SigningKey) -> Signer {
+        Signer { key, nonce: 0 }
+    }
+
+    /// Signs `call` with the next nonce, commits it and returns (height, outcome).
+    pub async fn commit(
+        &mut self,
+        base: &str,
+        call: simin_types::Call,
+    ) -> (u64, serde_json::Value) {
+        let tx = simin_types::Tx {
+            chain_id: simin_types::ChainId::new(simin_node::devnet::DEVNET_CHAIN_ID)
+                .expect("valid id"),
+            signer: self.key.public_key(),
+            nonce: self.nonce,
+            expiry_height: simin_types::Height(100_000),
+            call,
+        }
+        .sign(&self.key);
+        self.nonce += 1;
+        let (status, json) = post(&format!("{base}/v1/txs?wait=commit"), &body(&tx)).await;
+        assert_eq!(status, 200, "{json}");
+        let height = json["committed"]["height"].as_u64().expect("a height");
+        (height, json["committed"]["receipt"]["outcome"].clone())
+    }
+
+    pub async fn succeed(&mut self, base: &str, call: simin_types::Call) -> u64 {
+        let (height, outcome) = self.commit(base, call).await;
+        assert_eq!(outcome["status"], "success", "{outcome}");
+        height
+    }
+}

@@ -1,0 +1,647 @@
+//! The simin profile of SD-JWT VC: how a city issuer writes a citizen card credential.
+//!
+//! An issued card is an SD-JWT ([`crate::sd_jwt`]) with header `typ: dc+sd-jwt`,
+//! `alg: EdDSA` and `kid: did:simin:<org>#<fragment>` (a key of the issuer's DID with the
+//! `assertionMethod` relationship). Its payload carries, in the clear:
+//!
+//! - `iss` (the issuer's `did:simin` DID), `iat`, `exp` (Unix seconds) and `vct` (the
+//!   credential type, e.g. `CitizenCard`);
+//! - `cnf.jwk`, the holder's public key, which key binding proves possession of;
+//! - `status: {"bitstring_status_list": [<BitstringStatusListEntry>, ...]}`, W3C entries
+//!   (camelCase) whose `statusListCredential` is a DID URL `did:simin:<org>/status/<n>`
+//!   under the issuer's own DID; simin cards carry one revocation and one suspension
+//!   entry.
+//!
+//! Every top-level user claim (`name`, `birthdate`, `age_over_19`, ...) is selectively
+//! disclosable on its own. The claims of each type are described by a JSON Schema
+//! ([`builtin_schema`]); at issuance the schema applies as written, while a verifier sees
+//! only what the holder chose to disclose and so checks the schema with its top-level
+//! `required` list removed ([`validate_claims`]).
+//!
+//! Pure like the rest of the crate: times and salts are passed in.
+
+use serde_json::{Map, Value};
+
+use crate::jose::{Algorithm, Jwk, JwsSigner};
+use crate::sd_jwt::{self, IssueRequest, JsonStyle, SdJwtError, SdPolicy, TYP_SD_JWT_VC};
+use crate::status_list::{BitstringStatusListEntry, StatusListError};
+
+/// The payload member that holds the status entries.
+pub const STATUS_CLAIM: &str = "status";
+/// The member of `status` that holds the Bitstring Status List entries.
+pub const BITSTRING_STATUS_LIST: &str = "bitstring_status_list";
+/// Payload members the profile sets itself; they are never user claims and never
+/// selectively disclosable.
+pub const RESERVED_CLAIMS: [&str; 12] = [
+    "iss",
+    "iat",
+    "exp",
+    "nbf",
+    "vct",
+    "vct#integrity",
+    "status",
+    "cnf",
+    "sub",
+    "_sd",
+    "_sd_alg",
+    "...",
+];
+/// The most user claims a card carries.
+pub const CLAIMS_MAX: usize = 64;
+/// The most status entries a card carries or a verifier reads.
+pub const STATUS_ENTRIES_MAX: usize = 8;
+/// The longest credential type name, in bytes.
+pub const VCT_BYTES_MAX: usize = 64;
+/// The longest JSON Schema accepted, in bytes.
+pub const SCHEMA_BYTES_MAX: usize = 64 * 1024;
+/// The most schema violations reported at once.
+const VIOLATIONS_MAX: usize = 16;
+
+/// The DID method prefix of the issuers of simin cards.
+const DID_SIMIN_PREFIX: &str = "did:simin:";
+
+/// The credential types whose schemas ship with simin, in `schemas/`.
+pub const BUILTIN_TYPES: [&str; 6] = [
+    "CitizenCard",
+    "Residency",
+    "AgeOver",
+    "MultiChildFamily",
+    "LibraryMembership",
+    "SportsFacilityMembership",
+];
+
+/// The JSON Schema (draft 2020-12) of one of the [`BUILTIN_TYPES`].
+pub fn builtin_schema(credential_type: &str) -> Option<&'static str> {
+    Some(match credential_type {
+        "CitizenCard" => include_str!("../schemas/CitizenCard.json"),
+        "Residency" => include_str!("../schemas/Residency.json"),
+        "AgeOver" => include_str!("../schemas/AgeOver.json"),
+        "MultiChildFamily" => include_str!("../schemas/MultiChildFamily.json"),
+        "LibraryMembership" => include_str!("../schemas/LibraryMembership.json"),
+        "SportsFacilityMembership" => include_str!("../schemas/SportsFacilityMembership.json"),
+        _ => return None,
+    })
+}
+
+/// Why a card could not be issued or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CardError {
+    /// The credential type is empty or too long.
+    #[error("credential type {0:?} is empty or longer than {VCT_BYTES_MAX} bytes")]
+    InvalidType(String),
+    /// `iss` is not a `did:simin` DID.
+    #[error("issuer {0:?} is not a did:simin DID")]
+    InvalidIssuer(String),
+    /// `kid` is not `<iss>#<fragment>`.
+    #[error("kid {kid:?} is not a key of the issuer {iss}")]
+    InvalidKid {
+        /// The key id.
+        kid: String,
+        /// The issuer.
+        iss: String,
+    },
+    /// The signer is not an Ed25519 key (did:simin keys are Ed25519).
+    #[error("the issuer's signer must be an Ed25519 key (alg EdDSA)")]
+    UnsupportedSigner,
+    /// `exp` is not after `iat`.
+    #[error("exp {exp} is not after iat {iat}")]
+    InvalidValidity {
+        /// Issued at.
+        iat: u64,
+        /// Expires at.
+        exp: u64,
+    },
+    /// A user claim uses a name the profile reserves.
+    #[error("claim {0:?} is reserved by the SD-JWT VC profile")]
+    ReservedClaim(String),
+    /// More user claims than [`CLAIMS_MAX`].
+    #[error("{count} claims, more than the {max} allowed")]
+    TooManyClaims {
+        /// How many were given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// No status entries, or more than [`STATUS_ENTRIES_MAX`].
+    #[error("a card carries 1 to {STATUS_ENTRIES_MAX} status entries, got {0}")]
+    StatusEntryCount(usize),
+    /// A status entry points outside the issuer's own status lists.
+    #[error("status list {list:?} is not a list of the issuer {iss} (did:simin:<org>/status/<n>)")]
+    ForeignStatusList {
+        /// The entry's `statusListCredential`.
+        list: String,
+        /// The issuer.
+        iss: String,
+    },
+    /// The `status` claim is malformed.
+    #[error("malformed status claim: {0}")]
+    MalformedStatus(String),
+    /// A status entry's index is invalid.
+    #[error("status entry: {0}")]
+    StatusEntry(#[from] StatusListError),
+    /// The JSON Schema itself is unusable.
+    #[error("invalid JSON Schema: {0}")]
+    InvalidSchema(String),
+    /// The claims do not satisfy the schema.
+    #[error("the claims do not match the schema: {}", .violations.join("; "))]
+    SchemaViolation {
+        /// One message per violation (at most 16), each starting with its JSON pointer.
+        violations: Vec<String>,
+    },
+    /// The SD-JWT layer refused.
+    #[error(transparent)]
+    SdJwt(#[from] SdJwtError),
+}
+
+/// What the issuer puts into a card.
+#[derive(Debug, Clone)]
+pub struct CardIssue {
+    /// The credential type (`vct`), e.g. `CitizenCard`.
+    pub vct: String,
+    /// The issuer's DID, `did:simin:<org>`.
+    pub iss: String,
+    /// The signing key, `did:simin:<org>#<fragment>` (JOSE header `kid`).
+    pub kid: String,
+    /// The user claims; each top-level member becomes selectively disclosable.
+    pub claims: Map<String, Value>,
+    /// The holder's key, bound as `cnf.jwk`.
+    pub holder_jwk: Jwk,
+    /// Issued at, Unix seconds.
+    pub iat: u64,
+    /// Expires at, Unix seconds; after `iat`.
+    pub exp: u64,
+    /// Where the card's statuses live (one revocation and one suspension entry for simin
+    /// cards), each in a list of the issuer.
+    pub status: Vec<BitstringStatusListEntry>,
+}
+
+/// Issues a card as an SD-JWT VC, `<issuer-signed JWT>~<disclosure>~...~`.
+///
+/// `salts` is called once per user claim and must return distinct, unguessable strings
+/// (128 random bits, base64url, is the recommended form).
+pub fn issue_sd_jwt_vc(
+    request: &CardIssue,
+    signer: &JwsSigner,
+    salts: &mut dyn FnMut() -> String,
+) -> Result<String, CardError> {
+    check_issue(request, signer)?;
+    let mut claims = Map::new();
+    claims.insert("iss".to_owned(), Value::from(request.iss.as_str()));
+    claims.insert("iat".to_owned(), Value::from(request.iat));
+    claims.insert("exp".to_owned(), Value::from(request.exp));
+    claims.insert("vct".to_owned(), Value::from(request.vct.as_str()));
+    let entries = request
+        .status
+        .iter()
+        .map(|entry| serde_json::to_value(entry).expect("a status entry is plain data"))
+        .collect::<Vec<_>>();
+    let mut status = Map::new();
+    status.insert(BITSTRING_STATUS_LIST.to_owned(), Value::Array(entries));
+    claims.insert(STATUS_CLAIM.to_owned(), Value::Object(status));
+    let mut policy = SdPolicy::plain();
+    for (name, value) in &request.claims {
+        claims.insert(name.clone(), value.clone());
+        policy = policy.member(name.clone(), SdPolicy::sd());
+    }
+    let mut header = Map::new();
+    header.insert("typ".to_owned(), Value::from(TYP_SD_JWT_VC));
+    header.insert("kid".to_owned(), Value::from(request.kid.as_str()));
+    let issued = sd_jwt::issue(
+        &IssueRequest {
+            claims: &claims,
+            policy: &policy,
+            header: &header,
+            holder_key: Some(&request.holder_jwk),
+            style: JsonStyle::Compact,
+        },
+        signer,
+        salts,
+    )?;
+    Ok(issued.sd_jwt)
+}
+
+fn check_issue(request: &CardIssue, signer: &JwsSigner) -> Result<(), CardError> {
+    if request.vct.is_empty() || request.vct.len() > VCT_BYTES_MAX {
+        return Err(CardError::InvalidType(request.vct.clone()));
+    }
+    if !is_did_simin(&request.iss) {
+        return Err(CardError::InvalidIssuer(request.iss.clone()));
+    }
+    let fragment = request
+        .kid
+        .strip_prefix(request.iss.as_str())
+        .and_then(|rest| rest.strip_prefix('#'));
+    if !fragment.is_some_and(|f| !f.is_empty() && !f.contains(['#', '/', '?'])) {
+        return Err(CardError::InvalidKid {
+            kid: request.kid.clone(),
+            iss: request.iss.clone(),
+        });
+    }
+    if signer.alg() != Algorithm::EdDsa {
+        return Err(CardError::UnsupportedSigner);
+    }
+    if request.exp <= request.iat {
+        return Err(CardError::InvalidValidity {
+            iat: request.iat,
+            exp: request.exp,
+        });
+    }
+    if request.claims.len() > CLAIMS_MAX {
+        return Err(CardError::TooManyClaims {
+            count: request.claims.len(),
+            max: CLAIMS_MAX,
+        });
+    }
+    if let Some(name) = request
+        .claims
+        .keys()
+        .find(|name| RESERVED_CLAIMS.contains(&name.as_str()))
+    {
+        return Err(CardError::ReservedClaim(name.clone()));
+    }
+    if request.status.is_empty() || request.status.len() > STATUS_ENTRIES_MAX {
+        return Err(CardError::StatusEntryCount(request.status.len()));
+    }
+    for entry in &request.status {
+        entry.index()?;
+        if !is_status_list_of(&entry.status_list_credential, &request.iss) {
+            return Err(CardError::ForeignStatusList {
+                list: entry.status_list_credential.clone(),
+                iss: request.iss.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether `did` is `did:simin:<org>` with a well-formed organisation id and nothing after it.
+fn is_did_simin(did: &str) -> bool {
+    did.strip_prefix(DID_SIMIN_PREFIX).is_some_and(|org| {
+        simin_types::identity::organization_of_did(did).is_some_and(|o| o.as_str() == org)
+    })
+}
+
+/// Whether `list` is `<iss>/status/<n>` with `n` a decimal `u32` without leading zeros.
+pub fn is_status_list_of(list: &str, iss: &str) -> bool {
+    list.strip_prefix(iss)
+        .and_then(|rest| rest.strip_prefix("/status/"))
+        .is_some_and(|n| {
+            !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && (n == "0" || !n.starts_with('0'))
+                && n.parse::<u32>().is_ok()
+        })
+}
+
+/// The status entries of a card's payload (the issuer-signed payload or a verifier's
+/// processed claims): `status.bitstring_status_list`. A payload without `status` has
+/// none; a malformed one, or more than [`STATUS_ENTRIES_MAX`] entries, is an error.
+/// Whether the lists belong to the issuer is for the caller to check with
+/// [`is_status_list_of`].
+pub fn parse_status(payload: &Value) -> Result<Vec<BitstringStatusListEntry>, CardError> {
+    let Some(status) = payload.get(STATUS_CLAIM) else {
+        return Ok(Vec::new());
+    };
+    let list = status
+        .get(BITSTRING_STATUS_LIST)
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            CardError::MalformedStatus("status.bitstring_status_list is not an array".into())
+        })?;
+    if list.len() > STATUS_ENTRIES_MAX {
+        return Err(CardError::StatusEntryCount(list.len()));
+    }
+    list.iter()
+        .map(|entry| {
+            let entry: BitstringStatusListEntry = serde_json::from_value(entry.clone())
+                .map_err(|e| CardError::MalformedStatus(e.to_string()))?;
+            entry.index()?;
+            Ok(entry)
+        })
+        .collect()
+}
+
+/// Checks user claims against a credential type's JSON Schema.
+///
+/// At issuance (`for_issuance`), the schema applies as written and `claims` are the user
+/// claims alone. For a verifier, the top-level `required` list is ignored, since the
+/// holder may leave any claim undisclosed, and the profile's own members
+/// ([`RESERVED_CLAIMS`]: `iss`, `vct`, `cnf`, `status`, ...) are set aside before checking,
+/// so a verifier can pass the processed claims as they are. Nested objects are disclosed
+/// whole in this profile, so their `required` lists still apply.
+///
+/// Remote `$ref`s are not resolved (no I/O): a schema that needs one is refused.
+pub fn validate_claims(
+    schema_json: &str,
+    claims: &Map<String, Value>,
+    for_issuance: bool,
+) -> Result<(), CardError> {
+    if schema_json.len() > SCHEMA_BYTES_MAX {
+        return Err(CardError::InvalidSchema(format!(
+            "the schema is longer than {SCHEMA_BYTES_MAX} bytes"
+        )));
+    }
+    let mut schema: Value =
+        serde_json::from_str(schema_json).map_err(|e| CardError::InvalidSchema(e.to_string()))?;
+    let instance = if for_issuance {
+        Value::Object(claims.clone())
+    } else {
+        match &mut schema {
+            Value::Object(map) => {
+                map.remove("required");
+            }
+            Value::Bool(_) => {}
+            _ => {
+                return Err(CardError::InvalidSchema(
+                    "a schema is an object or a boolean".into(),
+                ))
+            }
+        }
+        Value::Object(
+            claims
+                .iter()
+                .filter(|(name, _)| !RESERVED_CLAIMS.contains(&name.as_str()))
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+        )
+    };
+    let validator =
+        jsonschema::validator_for(&schema).map_err(|e| CardError::InvalidSchema(e.to_string()))?;
+    let violations: Vec<String> = validator
+        .iter_errors(&instance)
+        .take(VIOLATIONS_MAX)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            format!("at {:?}: {e}", if at.is_empty() { "/" } else { &at })
+        })
+        .collect();
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(CardError::SchemaViolation { violations })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::sd_jwt::{present, verify, KeyBindingRequest, PathElement, VerifyOptions};
+    use crate::status_list::StatusPurpose;
+
+    const NOW: u64 = 1_800_000_000;
+    const ISS: &str = "did:simin:seoul.agency";
+
+    fn ed25519(seed: u8) -> JwsSigner {
+        JwsSigner::Ed25519(ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
+    }
+
+    fn counter() -> impl FnMut() -> String {
+        let mut next = 0u32;
+        move || {
+            next += 1;
+            format!("salt-{next}")
+        }
+    }
+
+    fn claims() -> Map<String, Value> {
+        json!({
+            "name": "Kim Min-ji",
+            "birthdate": "1990-05-17",
+            "resident_district": "Mapo-gu",
+            "photo_sha256": "ab".repeat(32),
+            "card_number": "SC-2026-000123",
+            "age_over_14": true,
+            "age_over_19": true,
+            "age_over_65": false
+        })
+        .as_object()
+        .expect("an object")
+        .clone()
+    }
+
+    fn entries() -> Vec<BitstringStatusListEntry> {
+        vec![
+            BitstringStatusListEntry::new(
+                None,
+                StatusPurpose::Revocation,
+                94_567,
+                format!("{ISS}/status/0"),
+            ),
+            BitstringStatusListEntry::new(
+                None,
+                StatusPurpose::Suspension,
+                23_452,
+                format!("{ISS}/status/1"),
+            ),
+        ]
+    }
+
+    fn request() -> CardIssue {
+        CardIssue {
+            vct: "CitizenCard".into(),
+            iss: ISS.into(),
+            kid: format!("{ISS}#key-1"),
+            claims: claims(),
+            holder_jwk: ed25519(2).public_jwk(),
+            iat: NOW,
+            exp: NOW + 365 * 86_400,
+            status: entries(),
+        }
+    }
+
+    fn now() -> i64 {
+        i64::try_from(NOW).expect("fits") + 10
+    }
+
+    #[test]
+    fn issued_card_verifies_with_every_claim_and_the_holder_key() {
+        let issuer = ed25519(1);
+        let holder = ed25519(2);
+        let card = issue_sd_jwt_vc(&request(), &issuer, &mut counter()).expect("issues");
+        let all: Vec<Vec<PathElement>> = claims()
+            .keys()
+            .map(|k| vec![PathElement::from(k.as_str())])
+            .collect();
+        let presented = present(
+            &card,
+            &all,
+            Some(&KeyBindingRequest {
+                signer: &holder,
+                audience: "https://verifier.example",
+                nonce: "n-1",
+                issued_at: now(),
+            }),
+        )
+        .expect("presents");
+        let mut options =
+            VerifyOptions::new(now()).with_key_binding("n-1", "https://verifier.example");
+        options.expected_typ = Some(TYP_SD_JWT_VC.to_owned());
+        let verified = verify(&presented, &issuer.public_jwk(), &options).expect("verifies");
+        assert_eq!(verified.header["kid"], format!("{ISS}#key-1"));
+        assert_eq!(verified.header["alg"], "EdDSA");
+        let out = verified.claims.as_object().expect("an object");
+        for (name, value) in claims() {
+            assert_eq!(out.get(&name), Some(&value), "{name}");
+        }
+        assert_eq!(out["iss"], ISS);
+        assert_eq!(out["vct"], "CitizenCard");
+        assert_eq!(out["cnf"]["jwk"], holder.public_jwk().to_json());
+        assert_eq!(parse_status(&verified.claims).expect("status"), entries());
+        validate_claims(builtin_schema("CitizenCard").expect("builtin"), out, false)
+            .expect("the verifier's view matches the schema");
+    }
+
+    #[test]
+    fn every_user_claim_is_hidden_and_the_profile_claims_are_not() {
+        let card = issue_sd_jwt_vc(&request(), &ed25519(1), &mut counter()).expect("issues");
+        let jwt = card.split('~').next().expect("a JWT");
+        let (_, payload) = crate::jose::decode_compact_unverified(jwt).expect("decodes");
+        for name in claims().keys() {
+            assert!(!payload.contains_key(name), "{name} is in the clear");
+        }
+        assert_eq!(
+            payload["_sd"].as_array().map(Vec::len),
+            Some(claims().len())
+        );
+        for name in ["iss", "iat", "exp", "vct", "status", "cnf"] {
+            assert!(payload.contains_key(name), "{name} is missing");
+        }
+        // A presentation disclosing one claim reveals only that one.
+        let one =
+            present(&card, &[vec![PathElement::from("age_over_19")]], None).expect("presents");
+        let verified =
+            verify(&one, &ed25519(1).public_jwk(), &VerifyOptions::new(now())).expect("verifies");
+        assert_eq!(verified.claims["age_over_19"], true);
+        assert!(verified.claims.get("name").is_none());
+        assert!(verified.claims.get("birthdate").is_none());
+        validate_claims(
+            builtin_schema("CitizenCard").expect("builtin"),
+            verified.claims.as_object().expect("object"),
+            false,
+        )
+        .expect("a partial disclosure is valid for a verifier");
+        assert!(validate_claims(
+            builtin_schema("CitizenCard").expect("builtin"),
+            verified.claims.as_object().expect("object"),
+            true
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn bad_requests_are_refused() {
+        let signer = ed25519(1);
+        let issue = |r: CardIssue| issue_sd_jwt_vc(&r, &signer, &mut counter());
+        let mut r = request();
+        r.claims.insert("iss".into(), json!("did:simin:other"));
+        assert_eq!(issue(r), Err(CardError::ReservedClaim("iss".into())));
+        let mut r = request();
+        r.iss = "did:web:example.com".into();
+        assert!(matches!(issue(r), Err(CardError::InvalidIssuer(_))));
+        let mut r = request();
+        r.kid = "did:simin:other#key-1".into();
+        assert!(matches!(issue(r), Err(CardError::InvalidKid { .. })));
+        let mut r = request();
+        r.exp = r.iat;
+        assert!(matches!(issue(r), Err(CardError::InvalidValidity { .. })));
+        let mut r = request();
+        r.status[0].status_list_credential = "did:simin:other/status/0".into();
+        assert!(matches!(issue(r), Err(CardError::ForeignStatusList { .. })));
+        let mut r = request();
+        r.status[1].status_list_credential = format!("{ISS}/status/01");
+        assert!(matches!(issue(r), Err(CardError::ForeignStatusList { .. })));
+        let mut r = request();
+        r.status.clear();
+        assert_eq!(issue(r), Err(CardError::StatusEntryCount(0)));
+        let es256 = JwsSigner::Es256(p256::ecdsa::SigningKey::from_slice(&[7; 32]).expect("a key"));
+        assert_eq!(
+            issue_sd_jwt_vc(&request(), &es256, &mut counter()),
+            Err(CardError::UnsupportedSigner)
+        );
+        // A salt source that repeats itself is caught by the SD-JWT layer.
+        assert!(matches!(
+            issue_sd_jwt_vc(&request(), &signer, &mut || "same".to_owned()),
+            Err(CardError::SdJwt(_))
+        ));
+    }
+
+    #[test]
+    fn schemas_refuse_what_they_do_not_describe() {
+        let schema = builtin_schema("CitizenCard").expect("builtin");
+        validate_claims(schema, &claims(), true).expect("valid claims");
+        let mut missing = claims();
+        missing.remove("card_number");
+        let Err(CardError::SchemaViolation { violations }) =
+            validate_claims(schema, &missing, true)
+        else {
+            panic!("a missing required claim is refused");
+        };
+        assert!(violations[0].contains("card_number"), "{violations:?}");
+        validate_claims(schema, &missing, false).expect("a verifier does not require it");
+        let mut extra = claims();
+        extra.insert("blood_type".into(), json!("A"));
+        assert!(validate_claims(schema, &extra, true).is_err());
+        assert!(validate_claims(schema, &extra, false).is_err());
+        let mut wrong = claims();
+        wrong.insert("birthdate".into(), json!("17/05/1990"));
+        let Err(CardError::SchemaViolation { violations }) = validate_claims(schema, &wrong, false)
+        else {
+            panic!("a bad pattern is refused");
+        };
+        assert!(violations[0].contains("/birthdate"), "{violations:?}");
+        assert!(matches!(
+            validate_claims("not json", &claims(), true),
+            Err(CardError::InvalidSchema(_))
+        ));
+        assert!(matches!(
+            validate_claims(r#"{"$ref": "https://example.com/s.json"}"#, &claims(), true),
+            Err(CardError::InvalidSchema(_))
+        ));
+        for name in BUILTIN_TYPES {
+            let schema = builtin_schema(name).expect("builtin");
+            serde_json::from_str::<Value>(schema).expect("JSON");
+            validate_claims(schema, &Map::new(), false).expect("an empty disclosure is valid");
+        }
+        assert_eq!(builtin_schema("Passport"), None);
+    }
+
+    #[test]
+    fn status_entries_round_trip_and_malformed_ones_are_refused() {
+        let payload = json!({ "status": { "bitstring_status_list": entries() } });
+        assert_eq!(parse_status(&payload).expect("parses"), entries());
+        assert_eq!(
+            payload["status"]["bitstring_status_list"][0],
+            json!({
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": "revocation",
+                "statusListIndex": "94567",
+                "statusListCredential": "did:simin:seoul.agency/status/0"
+            })
+        );
+        assert_eq!(parse_status(&json!({})).expect("none"), vec![]);
+        assert!(parse_status(&json!({ "status": {} })).is_err());
+        assert!(
+            parse_status(&json!({ "status": { "bitstring_status_list": [{"type": "X"}] } }))
+                .is_err()
+        );
+        let bad_index = json!({ "status": { "bitstring_status_list": [{
+            "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+            "statusListIndex": "007", "statusListCredential": "did:simin:a/status/0"
+        }] } });
+        assert!(matches!(
+            parse_status(&bad_index),
+            Err(CardError::StatusEntry(_))
+        ));
+        let many = json!({ "status": { "bitstring_status_list": vec![entries()[0].clone(); 9] } });
+        assert_eq!(parse_status(&many), Err(CardError::StatusEntryCount(9)));
+        assert!(is_status_list_of("did:simin:a/status/0", "did:simin:a"));
+        assert!(!is_status_list_of("did:simin:ab/status/0", "did:simin:a"));
+        assert!(!is_status_list_of("did:simin:a/status/", "did:simin:a"));
+        assert!(!is_status_list_of(
+            "did:simin:a/status/4294967296",
+            "did:simin:a"
+        ));
+    }
+}
