@@ -180,7 +180,18 @@ pub fn verify_presentation(
         .get("kid")
         .and_then(Value::as_str)
         .ok_or_else(|| Rejection::Malformed("the header has no kid".into()))?;
-    let (issuer_org, key) = issuer_key(state, &issuer, kid)?;
+    // The key is the one the DID listed when the credential says it was issued; the
+    // signature then vouches for that `iat` too.
+    let claimed_iat = payload
+        .get("iat")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| Rejection::Malformed("iat is missing or not an integer".into()))?;
+    let issued_time = u64::try_from(claimed_iat)
+        .ok()
+        .and_then(|s| s.checked_mul(1000))
+        .map(BlockTime)
+        .ok_or_else(|| Rejection::Malformed("iat is out of range".into()))?;
+    let (issuer_org, key) = issuer_key(state, &issuer, kid, issued_time)?;
 
     let options = VerifyOptions {
         expected_typ: Some(TYP_SD_JWT_VC.to_owned()),
@@ -197,10 +208,7 @@ pub fn verify_presentation(
     {
         return Err(Rejection::UnknownType(credential_type));
     }
-    let issued_at = claims
-        .get("iat")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| Rejection::Malformed("iat is missing".into()))?;
+    let issued_at = claimed_iat;
     let expires_at = claims.get("exp").and_then(Value::as_i64);
     let holder = claims
         .get("cnf")
@@ -227,11 +235,7 @@ pub fn verify_presentation(
     })?;
 
     // Accredited for the type when it was issued.
-    let issued_ms = u64::try_from(issued_at)
-        .ok()
-        .and_then(|s| s.checked_mul(1000))
-        .ok_or_else(|| Rejection::Malformed("iat is out of range".into()))?;
-    match accreditation_chain(state, &issuer_org, &credential_type, BlockTime(issued_ms)) {
+    match accreditation_chain(state, &issuer_org, &credential_type, issued_time) {
         Ok(_) => {}
         Err(TrustError::State(e)) => return Err(Rejection::State(e)),
         Err(e) => return Err(Rejection::UntrustedIssuer(e.to_string())),
@@ -270,8 +274,14 @@ fn string_claim(claims: &Map<String, Value>, name: &str) -> Result<String, Rejec
         .ok_or_else(|| Rejection::Malformed(format!("{name} is missing or not a string")))
 }
 
-/// The issuer's organisation and the current `assertionMethod` key named by `kid`.
-fn issuer_key(state: &dyn StateView, issuer: &str, kid: &str) -> Result<(OrgId, Jwk), Rejection> {
+/// The issuer's organisation and the `assertionMethod` key named by `kid` as the DID
+/// listed it at `issued`; a deactivated DID vouches for nothing.
+fn issuer_key(
+    state: &dyn StateView,
+    issuer: &str,
+    kid: &str,
+    issued: BlockTime,
+) -> Result<(OrgId, Jwk), Rejection> {
     let untrusted = |reason: String| Rejection::UntrustedIssuer(reason);
     let org = organization_of_did(issuer)
         .filter(|org| issuer == simin_types::identity::did_of(org))
@@ -287,11 +297,10 @@ fn issuer_key(state: &dyn StateView, issuer: &str, kid: &str) -> Result<(OrgId, 
         return Err(untrusted(format!("{issuer} is deactivated")));
     }
     let method = doc
-        .method(fragment)
-        .filter(|m| m.relationships.contains(&Relationship::AssertionMethod))
+        .key_at(fragment, Relationship::AssertionMethod, issued)
         .ok_or_else(|| {
             untrusted(format!(
-                "{kid} is not an assertionMethod of {issuer}'s current DID document"
+                "{kid} was not an assertionMethod of {issuer} when the credential was issued"
             ))
         })?;
     let key = ed25519_dalek::VerifyingKey::from_bytes(&method.public_key.0)
@@ -319,8 +328,12 @@ fn check_status(
     entry: &BitstringStatusListEntry,
 ) -> Result<(), Rejection> {
     let bad = |reason: String| Rejection::BadStatus(reason);
-    let (org, list) = parse_status_list_id(&entry.status_list_credential)
-        .ok_or_else(|| bad(format!("{} is not a simin status list", entry.status_list_credential)))?;
+    let (org, list) = parse_status_list_id(&entry.status_list_credential).ok_or_else(|| {
+        bad(format!(
+            "{} is not a simin status list",
+            entry.status_list_credential
+        ))
+    })?;
     if org != *issuer {
         return Err(bad("the status list is not the issuer's".into()));
     }
@@ -329,15 +342,23 @@ fn check_status(
         .map_err(|e| bad(e.to_string()))
         .and_then(|i| u32::try_from(i).map_err(|_| bad("the index is too large".into())))?;
     let Some(record) = status_list(state, &org, list)? else {
-        return Err(bad(format!("{} does not exist", entry.status_list_credential)));
+        return Err(bad(format!(
+            "{} does not exist",
+            entry.status_list_credential
+        )));
     };
     if index >= record.size_bits {
         return Err(bad(format!("index {index} is outside the list")));
     }
     let purpose_matches = matches!(
         (entry.status_purpose, record.purpose),
-        (StatusPurpose::Revocation, simin_types::StatusPurpose::Revocation)
-            | (StatusPurpose::Suspension, simin_types::StatusPurpose::Suspension)
+        (
+            StatusPurpose::Revocation,
+            simin_types::StatusPurpose::Revocation
+        ) | (
+            StatusPurpose::Suspension,
+            simin_types::StatusPurpose::Suspension
+        )
     );
     if !purpose_matches {
         return Err(bad(format!(

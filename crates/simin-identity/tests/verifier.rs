@@ -4,15 +4,15 @@
 
 use serde_json::{json, Map, Value};
 use simin_identity::card::{self, CardIssue};
-use simin_identity::jose::{JwsSigner, Jwk};
+use simin_identity::jose::{Jwk, JwsSigner};
 use simin_identity::sd_jwt::{self, KeyBindingRequest, PathElement};
 use simin_identity::status_list::{BitstringStatusListEntry, StatusPurpose};
 use simin_identity::verifier::{verify_presentation, Rejection, VerifyRequest};
 use simin_ledger::{execute_block, genesis_writes, BlockContext, MemoryState};
 use simin_types::{
-    AccreditationTerms, BlockTime, Call, ChainId, Genesis, GovernanceCall, Height,
-    IdentityCall, OrgId, Organization, Relationship, Role, SigningKey, StatusUpdate, Tx,
-    TxOutcome, Validator, VerificationMethod,
+    AccreditationTerms, BlockTime, Call, ChainId, Genesis, GovernanceCall, Height, IdentityCall,
+    OrgId, Organization, Relationship, Role, SigningKey, StatusUpdate, Tx, TxOutcome, Validator,
+    VerificationMethod,
 };
 
 const GENESIS_TIME_MS: u64 = 1_760_000_000_000;
@@ -75,7 +75,10 @@ impl World {
         );
         for (name, schema) in [
             ("CitizenCard", card::builtin_schema("CitizenCard")),
-            ("LibraryMembership", card::builtin_schema("LibraryMembership")),
+            (
+                "LibraryMembership",
+                card::builtin_schema("LibraryMembership"),
+            ),
         ] {
             world.ok(
                 &world.city.clone(),
@@ -150,7 +153,12 @@ impl World {
             proposer: SigningKey::from_seed([100; 32]).public_key(),
         };
         let out = execute_block(&self.state, &ctx, &[tx]).expect("valid block");
-        assert_eq!(out.receipts[0].outcome, TxOutcome::Success, "{:?}", out.receipts[0]);
+        assert_eq!(
+            out.receipts[0].outcome,
+            TxOutcome::Success,
+            "{:?}",
+            out.receipts[0]
+        );
         self.state.apply(&out.writes);
     }
 
@@ -274,7 +282,13 @@ fn a_citizen_proves_age_and_district_and_nothing_else() {
     let world = World::new();
     let wallet = Wallet::new();
     let issued = issue_with(&world, &wallet, |_| {});
-    let shown = present(&wallet, &issued, &["age_over_19", "resident_district"], NONCE, AUDIENCE);
+    let shown = present(
+        &wallet,
+        &issued,
+        &["age_over_19", "resident_district"],
+        NONCE,
+        AUDIENCE,
+    );
     let verified = verify_presentation(
         &world.state,
         &VerifyRequest {
@@ -318,7 +332,10 @@ fn suspension_is_lifted_and_revocation_is_final() {
     world.set_status(1, 4241, true);
     assert!(verify(&world, &shown).is_ok());
     world.set_status(1, 4242, true);
-    assert_eq!(verify(&world, &shown).map_err(|e| e.code()), Err("suspended"));
+    assert_eq!(
+        verify(&world, &shown).map_err(|e| e.code()),
+        Err("suspended")
+    );
     world.set_status(1, 4242, false);
     assert!(verify(&world, &shown).is_ok());
     world.set_status(0, 4242, true);
@@ -333,11 +350,23 @@ fn each_refusal_names_its_reason() {
     let code = |presentation: &str| verify(&world, presentation).map_err(|e| e.code());
 
     assert_eq!(
-        code(&present(&wallet, &issued, &["name"], "other-nonce", AUDIENCE)),
+        code(&present(
+            &wallet,
+            &issued,
+            &["name"],
+            "other-nonce",
+            AUDIENCE
+        )),
         Err("wrong_nonce")
     );
     assert_eq!(
-        code(&present(&wallet, &issued, &["name"], NONCE, "https://evil.example")),
+        code(&present(
+            &wallet,
+            &issued,
+            &["name"],
+            NONCE,
+            "https://evil.example"
+        )),
         Err("wrong_audience")
     );
     // Without a key binding JWT.
@@ -367,7 +396,10 @@ fn each_refusal_names_its_reason() {
     .expect("json");
     payload["exp"] = json!(NOW + 10 * 365 * 86_400);
     jws[1] = simin_identity::jose::b64url_encode(payload.to_string().as_bytes());
-    assert_eq!(code(&format!("{}~{rest}", jws.join("."))), Err("bad_signature"));
+    assert_eq!(
+        code(&format!("{}~{rest}", jws.join("."))),
+        Err("bad_signature")
+    );
 
     // Expired.
     let old = issue_with(&world, &wallet, |r| r.exp = (NOW - 3600) as u64);
@@ -384,10 +416,19 @@ fn each_refusal_names_its_reason() {
     // A registered type the issuer is not accredited for.
     let library = issue_with(&world, &wallet, |r| {
         r.vct = "LibraryMembership".into();
-        r.claims = json!({"library_member": true}).as_object().expect("obj").clone();
+        r.claims = json!({"library_member": true})
+            .as_object()
+            .expect("obj")
+            .clone();
     });
     assert_eq!(
-        code(&present(&wallet, &library, &["library_member"], NONCE, AUDIENCE)),
+        code(&present(
+            &wallet,
+            &library,
+            &["library_member"],
+            NONCE,
+            AUDIENCE
+        )),
         Err("untrusted_issuer")
     );
     // Issued before the accreditation began.
@@ -422,7 +463,10 @@ fn each_refusal_names_its_reason() {
     let bad_claims = issue_with(&world, &wallet, |r| {
         r.claims.insert("age_over_19".into(), json!("yes"));
     });
-    let result = verify(&world, &present(&wallet, &bad_claims, &["age_over_19"], NONCE, AUDIENCE));
+    let result = verify(
+        &world,
+        &present(&wallet, &bad_claims, &["age_over_19"], NONCE, AUDIENCE),
+    );
     assert_eq!(result.map_err(|e| e.code()), Err("schema_violation"));
     // Status entries pointing at a list that does not exist, or at a list of the
     // other purpose, cannot be checked: refused, never taken as "not revoked".
@@ -470,5 +514,118 @@ fn each_refusal_names_its_reason() {
     assert_eq!(
         code(&present(&wallet, &crossed, &["name"], NONCE, AUDIENCE)),
         Err("bad_status")
+    );
+}
+
+#[test]
+fn credentials_outlive_a_key_rotation_but_not_a_deactivation() {
+    let mut world = World::new();
+    let wallet = Wallet::new();
+    let second = ed25519_dalek::SigningKey::from_bytes(&[12; 32]);
+    let at = |seconds: u64| GENESIS_TIME_MS / 1000 + seconds;
+    let issue_by = |world: &World, key: &ed25519_dalek::SigningKey, iat: u64| {
+        let request = CardIssue {
+            vct: "CitizenCard".into(),
+            iss: "did:simin:seoul.agency".into(),
+            kid: "did:simin:seoul.agency#key-1".into(),
+            claims: citizen_claims(),
+            holder_jwk: wallet.jwk(),
+            iat,
+            exp: at(365 * 86_400),
+            status: status_entries(9),
+        };
+        let _ = world;
+        let mut n = 0;
+        card::issue_sd_jwt_vc(&request, &JwsSigner::Ed25519(key.clone()), &mut || {
+            n += 1;
+            format!("salt-{n:04}-c2FsdHNhbHRzYWx0")
+        })
+        .expect("issued")
+    };
+    // The DID was created at block 5 (genesis + 5 s); the card is issued at + 6 s.
+    let before = issue_by(&world, &world.agency_assert, at(6));
+    let before = present(&wallet, &before, &["name"], NONCE, AUDIENCE);
+    assert!(verify(&world, &before).is_ok());
+
+    let rotated_in_block = world.height + 1;
+    let admin = world.agency_tx.clone();
+    world.ok(
+        &admin,
+        Call::Identity(IdentityCall::RotateKey {
+            organization: org("seoul.agency"),
+            fragment: "key-1".into(),
+            public_key: simin_types::PublicKey(second.verifying_key().to_bytes()),
+        }),
+    );
+    let rotated_at = rotated_in_block; // seconds after genesis
+                                       // Issued before the rotation: still valid.
+    assert!(verify(&world, &before).is_ok());
+    // The old key after the rotation: key-1 is the new key by then, so the old key's
+    // signature does not verify.
+    let stale = issue_by(&world, &world.agency_assert, at(rotated_at + 10));
+    assert_eq!(
+        verify(
+            &world,
+            &present(&wallet, &stale, &["name"], NONCE, AUDIENCE)
+        )
+        .map_err(|e| e.code()),
+        Err("bad_signature")
+    );
+    // The new key: valid from the rotation on, not backdated before it.
+    let fresh = issue_by(&world, &second, at(rotated_at + 10));
+    let fresh = present(&wallet, &fresh, &["name"], NONCE, AUDIENCE);
+    assert!(verify(&world, &fresh).is_ok());
+    // Backdated: at + 6 s, key-1 was the old key, which did not sign this.
+    let backdated = issue_by(&world, &second, at(6));
+    assert_eq!(
+        verify(
+            &world,
+            &present(&wallet, &backdated, &["name"], NONCE, AUDIENCE)
+        )
+        .map_err(|e| e.code()),
+        Err("bad_signature")
+    );
+
+    // Deactivating the DID ends every credential it issued.
+    world.ok(
+        &admin,
+        Call::Identity(IdentityCall::DeactivateDid {
+            organization: org("seoul.agency"),
+        }),
+    );
+    for shown in [&before, &fresh] {
+        assert_eq!(
+            verify(&world, shown).map_err(|e| e.code()),
+            Err("untrusted_issuer")
+        );
+    }
+}
+
+#[test]
+fn a_deaccredited_issuer_keeps_what_it_issued_before_and_nothing_after() {
+    let mut world = World::new();
+    let wallet = Wallet::new();
+    let issued = issue_with(&world, &wallet, |r| r.iat = GENESIS_TIME_MS / 1000 + 6);
+    let shown = present(&wallet, &issued, &["name"], NONCE, AUDIENCE);
+    assert!(verify(&world, &shown).is_ok());
+    let city = world.city.clone();
+    world.ok(
+        &city,
+        Call::Identity(IdentityCall::RevokeAccreditation {
+            issuer: org("seoul.agency"),
+        }),
+    );
+    let revoked_at = world.height;
+    assert!(verify(&world, &shown).is_ok(), "issued while accredited");
+    let after = issue_with(&world, &wallet, |r| {
+        r.iat = GENESIS_TIME_MS / 1000 + revoked_at + 5
+    });
+    assert_eq!(
+        verify(
+            &world,
+            &present(&wallet, &after, &["name"], NONCE, AUDIENCE)
+        )
+        .map_err(|e| e.code()),
+        Err("untrusted_issuer")
     );
 }

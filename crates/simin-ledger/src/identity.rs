@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use simin_types::identity::{status_bit_position, STATUS_CHUNK_BYTES};
 use simin_types::{
     limits, state_keys, Accreditation, AccreditationTerms, BlockTime, DidRecord, DidService,
-    IdentityCall, OrgId, PublicKey, Relationship, Role, SchemaRecord, StatusListRecord,
+    IdentityCall, KeyEpoch, OrgId, PublicKey, Relationship, Role, SchemaRecord, StatusListRecord,
     StatusPurpose, StatusUpdate, VerificationMethod,
 };
 
@@ -438,6 +438,14 @@ fn create_did(
         updated_height: ctx.height,
         updated_time: ctx.time,
         version: 1,
+        key_history: methods
+            .iter()
+            .map(|m| KeyEpoch {
+                method: m.clone(),
+                from: ctx.time,
+                until: None,
+            })
+            .collect(),
     };
     state.put(state_keys::did(org), &record);
     Ok(())
@@ -471,8 +479,10 @@ fn update_did(
         }
         .into());
     }
+    let before = doc.verification_methods.clone();
     change(&mut doc)?;
     check_methods(&doc.verification_methods)?;
+    record_key_history(&mut doc, &before, ctx.time)?;
     check_services(&doc.services)?;
     if !doc.deactivated
         && !doc.verification_methods.iter().any(|m| {
@@ -489,6 +499,47 @@ fn update_did(
     doc.updated_time = ctx.time;
     doc.version = doc.version.saturating_add(1);
     state.put(state_keys::did(org), &doc);
+    Ok(())
+}
+
+/// Closes the epochs of methods that changed or left, opens epochs for methods that
+/// arrived or changed; a deactivation closes every epoch.
+fn record_key_history(
+    doc: &mut DidRecord,
+    before: &[VerificationMethod],
+    now: BlockTime,
+) -> Result<(), CallError> {
+    let live = |m: &VerificationMethod| !doc.deactivated && doc.verification_methods.contains(m);
+    let mut closing: Vec<usize> = Vec::new();
+    for (i, epoch) in doc.key_history.iter().enumerate() {
+        if epoch.until.is_none() && !live(&epoch.method) {
+            closing.push(i);
+        }
+    }
+    for i in closing {
+        doc.key_history[i].until = Some(now);
+    }
+    if !doc.deactivated {
+        let arrived: Vec<VerificationMethod> = doc
+            .verification_methods
+            .iter()
+            .filter(|m| !before.contains(m))
+            .cloned()
+            .collect();
+        for method in arrived {
+            doc.key_history.push(KeyEpoch {
+                method,
+                from: now,
+                until: None,
+            });
+        }
+    }
+    if doc.key_history.len() > limits::DID_KEY_HISTORY_MAX {
+        return Err(invalid_did(format!(
+            "the DID's key history would exceed {} entries",
+            limits::DID_KEY_HISTORY_MAX
+        )));
+    }
     Ok(())
 }
 

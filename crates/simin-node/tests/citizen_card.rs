@@ -11,15 +11,14 @@ use common::{free_port, post, wait_for_height, Signer};
 use serde_json::{json, Value};
 use simin_client::{Client, ProvenState, TrustAnchor};
 use simin_identity::card::{self, CardIssue};
-use simin_identity::jose::{JwsSigner, Jwk};
+use simin_identity::jose::{Jwk, JwsSigner};
 use simin_identity::sd_jwt::{self, KeyBindingRequest, PathElement};
 use simin_identity::status_list::{BitstringStatusListEntry, StatusPurpose as EntryPurpose};
 use simin_identity::verifier::{verify_presentation, VerifyRequest};
 use simin_node::devnet::{self, DevnetSpec};
 use simin_types::{
-    AccreditationTerms, BlockTime, Call, GovernanceCall, Height, IdentityCall, OrgId,
-    Organization, PublicKey, Relationship, Role, SigningKey, StatusPurpose, StatusUpdate,
-    VerificationMethod,
+    AccreditationTerms, BlockTime, Call, GovernanceCall, Height, IdentityCall, OrgId, Organization,
+    PublicKey, Relationship, Role, SigningKey, StatusPurpose, StatusUpdate, VerificationMethod,
 };
 
 const AUDIENCE: &str = "https://library.mapo.go.kr";
@@ -34,7 +33,11 @@ fn now() -> i64 {
 
 async fn node_verdict(base: &str, presentation: &str, nonce: &str) -> Value {
     let body = json!({"presentation": presentation, "nonce": nonce, "audience": AUDIENCE});
-    let (status, verdict) = post(&format!("{base}/v1/presentations/verify"), &body.to_string()).await;
+    let (status, verdict) = post(
+        &format!("{base}/v1/presentations/verify"),
+        &body.to_string(),
+    )
+    .await;
     assert_eq!(status, 200, "{verdict}");
     verdict
 }
@@ -62,7 +65,11 @@ async fn proven_verdict(
     assert!(
         outcome.is_err() || state.values().len() >= 6,
         "the verifier read DID, schema, accreditation, lists and chunks: {:?} ({outcome:?})",
-        state.values().keys().map(|k| String::from_utf8_lossy(k).into_owned()).collect::<Vec<_>>()
+        state
+            .values()
+            .keys()
+            .map(|k| String::from_utf8_lossy(k).into_owned())
+            .collect::<Vec<_>>()
     );
     outcome.map(|_| ()).map_err(|e| e.code())
 }
@@ -87,7 +94,9 @@ async fn a_card_is_verified_by_the_node_and_by_a_light_client() {
             .expect("a key"),
     );
     let base = format!("http://{api}");
-    let node = simin_node::start(&layout.homes[0]).await.expect("node starts");
+    let node = simin_node::start(&layout.homes[0])
+        .await
+        .expect("node starts");
     wait_for_height(&base, 1).await;
     let client = Client::new(&base).expect("a client");
 
@@ -110,7 +119,9 @@ async fn a_card_is_verified_by_the_node_and_by_a_light_client() {
         &base,
         Call::Identity(IdentityCall::RegisterSchema {
             credential_type: "CitizenCard".into(),
-            schema: card::builtin_schema("CitizenCard").expect("built in").into(),
+            schema: card::builtin_schema("CitizenCard")
+                .expect("built in")
+                .into(),
         }),
     )
     .await;
@@ -142,7 +153,10 @@ async fn a_card_is_verified_by_the_node_and_by_a_light_client() {
             }),
         )
         .await;
-    for (list, purpose) in [(0, StatusPurpose::Revocation), (1, StatusPurpose::Suspension)] {
+    for (list, purpose) in [
+        (0, StatusPurpose::Revocation),
+        (1, StatusPurpose::Suspension),
+    ] {
         agency_tx
             .succeed(
                 &base,
@@ -224,7 +238,10 @@ async fn a_card_is_verified_by_the_node_and_by_a_light_client() {
         verdict["claims"],
         json!({"age_over_19": true, "resident_district": "Mapo-gu"})
     );
-    assert_eq!(proven_verdict(&client, &trusted, &shown, "nonce-1").await, Ok(()));
+    assert_eq!(
+        proven_verdict(&client, &trusted, &shown, "nonce-1").await,
+        Ok(())
+    );
     // Replayed to another verifier session (another nonce): refused by both.
     let verdict = node_verdict(&base, &shown, "nonce-2").await;
     assert_eq!(verdict["reason"], "wrong_nonce", "{verdict}");

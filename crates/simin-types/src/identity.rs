@@ -190,6 +190,25 @@ pub struct DidRecord {
     pub updated_time: BlockTime,
     /// 1 at creation, +1 at every update.
     pub version: u64,
+    /// Every key the document has listed, with when: a credential signed while a key was
+    /// listed stays verifiable after the key is rotated out (until the DID is
+    /// deactivated), and a key added later cannot vouch for an earlier time.
+    pub key_history: Vec<KeyEpoch>,
+}
+
+/// A period during which a verification method was listed as it is here.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct KeyEpoch {
+    pub method: VerificationMethod,
+    pub from: BlockTime,
+    /// Exclusive; `None` while the method is still listed.
+    pub until: Option<BlockTime>,
+}
+
+impl KeyEpoch {
+    pub fn covers(&self, time: BlockTime) -> bool {
+        self.from <= time && self.until.is_none_or(|until| time < until)
+    }
 }
 
 impl DidRecord {
@@ -197,6 +216,20 @@ impl DidRecord {
         self.verification_methods
             .iter()
             .find(|m| m.fragment == fragment)
+    }
+
+    /// The key `fragment` named under `relationship` at `time`, current or retired.
+    pub fn key_at(
+        &self,
+        fragment: &str,
+        relationship: Relationship,
+        time: BlockTime,
+    ) -> Option<&VerificationMethod> {
+        self.key_history
+            .iter()
+            .filter(|epoch| epoch.covers(time))
+            .map(|epoch| &epoch.method)
+            .find(|m| m.fragment == fragment && m.relationships.contains(&relationship))
     }
 
     /// Whether `key` is listed under `relationship`.

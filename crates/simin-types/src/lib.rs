@@ -30,7 +30,7 @@ pub use evidence::{
 };
 pub use genesis::Genesis;
 pub use identity::{
-    Accreditation, AccreditationTerms, DidRecord, DidService, IdentityCall, Relationship,
+    Accreditation, AccreditationTerms, DidRecord, DidService, IdentityCall, KeyEpoch, Relationship,
     SchemaRecord, StatusListRecord, StatusPurpose, StatusUpdate, VerificationMethod,
 };
 pub use ids::{BlockTime, ChainId, Height, OrgId};

@@ -35,3 +35,5 @@ pub const STATUS_LIST_BITS_MIN: u32 = 131_072;
 pub const STATUS_LIST_BITS_MAX: u32 = 1 << 24;
 /// Most bits set or cleared by one `SetStatus`.
 pub const STATUS_UPDATES_MAX: usize = 1024;
+/// Most key epochs a DID document remembers (current and retired keys).
+pub const DID_KEY_HISTORY_MAX: usize = 64;
