@@ -43,6 +43,7 @@ impl World {
     fn new() -> World {
         let city = SigningKey::from_seed([1; 32]);
         let genesis = Genesis {
+            identity: Default::default(),
             chain_id: chain_id(),
             genesis_time: BlockTime(GENESIS_TIME_MS),
             authorities: vec![city.public_key()],

@@ -6,6 +6,7 @@
 //! DIR/genesis.json             the chain's genesis
 //! DIR/keys/authority.key       the city authority (governance calls)
 //! DIR/keys/notary.key          the `devnet.notary` organisation (the CLI's default key)
+//! DIR/keys/orgs/               the demo city's issuers (see `devnet_identity`)
 //! DIR/node0 .. DIR/nodeN-1     validator homes (see `config::Home`)
 //! DIR/full0 .. DIR/fullM-1     full node homes: keys outside the validator set
 //! ```
@@ -186,18 +187,24 @@ fn create(
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
+    let genesis_time = BlockTime(u64::try_from(now.as_millis()).unwrap_or(u64::MAX));
+    let keys_dir = authority_key.parent().unwrap_or(Path::new("."));
+    let (demo_orgs, identity) = crate::devnet_identity::create(keys_dir, genesis_time)?;
+    let mut organizations = vec![Organization {
+        id: OrgId::new(DEVNET_NOTARY_ORG).expect("a valid constant id"),
+        name: "Devnet notary office".into(),
+        keys: vec![notary.public_key()],
+        roles: vec![Role::Agency, Role::Notary],
+        active: true,
+    }];
+    organizations.extend(demo_orgs);
     let genesis = Genesis {
         chain_id: ChainId::new(DEVNET_CHAIN_ID).expect("a valid constant id"),
-        genesis_time: BlockTime(u64::try_from(now.as_millis()).unwrap_or(u64::MAX)),
+        genesis_time,
         authorities: vec![authority.public_key()],
         validators,
-        organizations: vec![Organization {
-            id: OrgId::new(DEVNET_NOTARY_ORG).expect("a valid constant id"),
-            name: "Devnet notary office".into(),
-            keys: vec![notary.public_key()],
-            roles: vec![Role::Agency, Role::Notary],
-            active: true,
-        }],
+        organizations,
+        identity,
     };
     let json =
         serde_json::to_vec_pretty(&genesis).expect("genesis serializes because it is plain data");
@@ -305,6 +312,54 @@ pub fn ensure(spec: &DevnetSpec) -> Result<DevnetLayout, NodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_city_is_accredited_from_genesis() {
+        use simin_ledger::identity::{accreditation_chain, did_record, schema};
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let layout = ensure(&DevnetSpec {
+            data_dir: dir.path().to_owned(),
+            api_listen: "127.0.0.1:9000".parse().expect("valid address"),
+            validators: 1,
+            full_nodes: 0,
+        })
+        .expect("laid out");
+        let genesis: Genesis =
+            serde_json::from_slice(&std::fs::read(&layout.genesis).expect("genesis"))
+                .expect("parses");
+        let mut state = simin_ledger::MemoryState::new();
+        state.apply(&simin_ledger::genesis_writes(&genesis).expect("a valid genesis"));
+        let at = genesis.genesis_time;
+        let org = |id: &str| OrgId::new(id).expect("valid");
+        let library = accreditation_chain(&state, &org("mapo.library"), "LibraryMembership", at)
+            .expect("the library is trusted for memberships");
+        assert_eq!(library.len(), 2);
+        assert_eq!(library[1].accredited_by, None);
+        assert!(accreditation_chain(&state, &org("mapo.library"), "CitizenCard", at).is_err());
+        let card = accreditation_chain(
+            &state,
+            &org(crate::devnet_identity::DEVNET_CARD_ISSUER),
+            "CitizenCard",
+            at,
+        )
+        .expect("the registry issues citizen cards");
+        assert_eq!(card[0].accredited_by, Some(org("seoul.city")));
+        for t in simin_identity::card::BUILTIN_TYPES {
+            assert!(schema(&state, t).expect("readable").is_some(), "{t}");
+        }
+        let registry = did_record(&state, &org(crate::devnet_identity::DEVNET_CARD_ISSUER))
+            .expect("readable")
+            .expect("a DID");
+        let (_, assert_path) = crate::devnet_identity::org_key_paths(
+            &dir.path().join("keys"),
+            crate::devnet_identity::DEVNET_CARD_ISSUER,
+        );
+        let assertion = read_key_file(&assert_path).expect("the signing key");
+        assert_eq!(
+            registry.method("key-1").map(|m| m.public_key),
+            Some(assertion.public_key())
+        );
+    }
 
     #[test]
     fn full_nodes_follow_and_relay_to_validators_only() {

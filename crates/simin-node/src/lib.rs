@@ -9,6 +9,7 @@ mod app;
 mod backend;
 pub mod config;
 pub mod devnet;
+pub mod devnet_identity;
 mod error;
 mod evidence;
 pub mod mempool;

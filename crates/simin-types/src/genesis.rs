@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BlockTime, ChainId, Hash, Organization, PublicKey, TypesError, Validator, ValidatorSet,
+    AccreditationTerms, BlockTime, ChainId, DidService, Hash, OrgId, Organization, PublicKey,
+    TypesError, Validator, ValidatorSet, VerificationMethod,
 };
 
 /// Genesis, written as JSON in each node's home. Every node of a chain has the same one;
@@ -21,6 +22,57 @@ pub struct Genesis {
     /// Organisations registered from the start (e.g. a devnet's notary).
     #[serde(default)]
     pub organizations: Vec<Organization>,
+    /// Identity records of the start: schemas, organisations' DIDs, accreditations.
+    /// Absent when empty, so genesis files without it keep their bytes and hash.
+    #[serde(default, skip_serializing_if = "GenesisIdentity::is_empty")]
+    pub identity: GenesisIdentity,
+}
+
+/// The identity records a chain starts with. Each passes the checks of the call that
+/// would create it later: schemas and DIDs as made by a city authority, accreditations
+/// in order, each by its accreditor (a city authority when `accredited_by` is `None`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisIdentity {
+    #[serde(default)]
+    pub schemas: Vec<GenesisSchema>,
+    #[serde(default)]
+    pub dids: Vec<GenesisDid>,
+    #[serde(default)]
+    pub accreditations: Vec<GenesisAccreditation>,
+}
+
+impl GenesisIdentity {
+    pub fn is_empty(&self) -> bool {
+        self.schemas.is_empty() && self.dids.is_empty() && self.accreditations.is_empty()
+    }
+}
+
+/// A credential type's JSON Schema at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisSchema {
+    pub credential_type: String,
+    pub schema: String,
+}
+
+/// An organisation's DID at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisDid {
+    pub organization: OrgId,
+    pub verification_methods: Vec<VerificationMethod>,
+    #[serde(default)]
+    pub services: Vec<DidService>,
+}
+
+/// An accreditation at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisAccreditation {
+    /// `None` for a root accreditation by the city authority.
+    pub accredited_by: Option<OrgId>,
+    pub terms: AccreditationTerms,
 }
 
 impl Genesis {

@@ -28,7 +28,7 @@ pub use error::TypesError;
 pub use evidence::{
     signed_vote_bytes, ConflictingVote, Equivocation, EquivocationRecord, VoteKind, WhichVote,
 };
-pub use genesis::Genesis;
+pub use genesis::{Genesis, GenesisAccreditation, GenesisDid, GenesisIdentity, GenesisSchema};
 pub use identity::{
     Accreditation, AccreditationTerms, DidRecord, DidService, IdentityCall, KeyEpoch, Relationship,
     SchemaRecord, StatusListRecord, StatusPurpose, StatusUpdate, VerificationMethod,

@@ -51,6 +51,7 @@ pub fn validator_set(key: &SigningKey) -> ValidatorSet {
 
 pub fn genesis() -> Genesis {
     Genesis {
+        identity: Default::default(),
         chain_id: chain_id(),
         genesis_time: BlockTime(1_000),
         authorities: vec![SigningKey::from_seed([3; 32]).public_key()],

@@ -49,6 +49,7 @@ pub fn org(id: &str, keys: &[&SigningKey], roles: &[Role]) -> Organization {
 
 pub fn genesis() -> Genesis {
     Genesis {
+        identity: Default::default(),
         chain_id: chain_id(),
         genesis_time: GENESIS_TIME,
         authorities: vec![authority().public_key()],
