@@ -47,6 +47,13 @@ pub enum Command {
     /// Verify a citizen-card presentation (SD-JWT VC with key binding) without trusting
     /// the node: exit 0 printing the disclosed claims, exit 1 printing the reason.
     Verify(VerifyPresentationArgs),
+    /// The citizen's wallet: receive credentials (OpenID4VCI), keep them encrypted, and
+    /// present chosen claims (SD-JWT with key binding).
+    Wallet(WalletArgs),
+    /// An organisation's credential issuer (OpenID4VCI): set it up, run it, offer
+    /// credentials and change their status.
+    #[command(subcommand)]
+    Issuer(crate::issuer::IssuerCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +158,9 @@ pub struct DevnetArgs {
     /// Number of validators (fixed when the devnet is first created).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub validators: u64,
+    /// Where the demo citizen-card issuer (OpenID4VCI) listens.
+    #[arg(long, default_value = "127.0.0.1:8090", value_name = "ADDR")]
+    pub issuer: SocketAddr,
 }
 
 #[derive(Debug, Subcommand)]
@@ -183,4 +193,68 @@ pub struct TestnetInitArgs {
     /// Node i's API listens on 127.0.0.1:(P + i), its peer-to-peer port on P + 100 + i.
     #[arg(long, default_value_t = 26_000, value_name = "P")]
     pub base_port: u16,
+}
+
+/// Where the wallet is; its passphrase comes from `SIMIN_WALLET_PASSPHRASE` or is typed
+/// on the terminal.
+#[derive(Debug, Args)]
+pub struct WalletArgs {
+    /// The wallet directory [default: ~/.simin/wallet].
+    #[arg(long, global = true, env = "SIMIN_WALLET_DIR", value_name = "DIR")]
+    pub wallet: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: WalletCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WalletCommand {
+    /// Create a wallet with a new holder key; prints the holder's did:jwk.
+    Create,
+    /// Print the holder's did:jwk.
+    Did,
+    /// Receive the credentials of an offer (openid-credential-offer://...) and store them.
+    Receive {
+        /// The offer link, as scanned or clicked.
+        #[arg(value_name = "OFFER_URI")]
+        offer: String,
+        /// The transaction code the issuer sent by another channel, if the offer asks.
+        #[arg(long, value_name = "CODE")]
+        tx_code: Option<String>,
+        /// Store the credential without checking the issuer's signature against its DID
+        /// document on the node (--node).
+        #[arg(long)]
+        no_verify_issuer: bool,
+    },
+    /// List the stored credentials.
+    List,
+    /// Show a credential's claims.
+    Show {
+        /// The credential's id (see `simin wallet list`).
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Present a credential to a verifier, disclosing only the chosen claims.
+    Present {
+        /// The credential's id (see `simin wallet list`).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// The verifier's nonce.
+        #[arg(long)]
+        nonce: String,
+        /// The verifier's identifier (the key binding's audience).
+        #[arg(long)]
+        audience: String,
+        /// The claims to disclose, comma-separated (see `simin wallet show ID`).
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        disclose: Vec<String>,
+        /// Write the presentation to FILE (mode 0600) instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Delete a stored credential.
+    Remove {
+        /// The credential's id (see `simin wallet list`).
+        #[arg(value_name = "ID")]
+        id: String,
+    },
 }

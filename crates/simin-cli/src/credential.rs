@@ -64,8 +64,8 @@ pub async fn verify(
             file.display()
         );
     }
-    let presentation = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
+    let presentation =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let status = client
         .status()
         .await

@@ -1,12 +1,17 @@
 //! `simin devnet` and `simin node start`: run nodes in the foreground until Ctrl-C.
 
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use serde::Serialize;
+use simin_issuer::{HomeKeys, IssuerConfig, IssuerHome, IssuerService};
 use simin_node::devnet::{ensure, DevnetSpec};
+use simin_node::devnet_identity::{org_key_paths, DEVNET_CARD_ISSUER};
 use simin_node::{start, Home, RunningNode};
+use simin_types::OrgId;
 
 use crate::cli::DevnetArgs;
 use crate::keys::devnet_dir;
@@ -25,6 +30,9 @@ struct DevnetOutput {
     genesis: PathBuf,
     notary_key: PathBuf,
     authority_key: PathBuf,
+    issuer: String,
+    issuer_home: PathBuf,
+    issuer_admin_token: PathBuf,
 }
 
 pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
@@ -54,6 +62,13 @@ pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
         .map(|n| format!("http://{}", n.api_addr()))
         .collect();
     let first = apis.first().cloned().context("the devnet has no node")?;
+    let issuer = match start_issuer(&data_dir, &first, args.issuer).await {
+        Ok(issuer) => issuer,
+        Err(e) => {
+            stop_all(nodes).await;
+            return Err(e);
+        }
+    };
     let out = DevnetOutput {
         chain_id: layout.chain_id.to_string(),
         data_dir,
@@ -63,6 +78,9 @@ pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
         genesis: layout.genesis,
         notary_key: layout.notary_key,
         authority_key: layout.authority_key,
+        issuer: issuer.url.clone(),
+        issuer_home: issuer.home.clone(),
+        issuer_admin_token: IssuerHome::new(&issuer.home).admin_token(),
     };
     if json {
         output::json(&out);
@@ -76,12 +94,100 @@ pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
         output::line(&format!("  data dir     {}", out.data_dir.display()));
         output::line(&format!("  genesis      {}", out.genesis.display()));
         output::line(&format!("  notary key   {}", out.notary_key.display()));
+        output::line(&format!(
+            "  card issuer  {} ({}, OpenID4VCI)",
+            out.issuer,
+            simin_types::identity::did_of(&issuer.org)
+        ));
         output::line("press Ctrl-C to stop; run again to resume the same chain");
     }
     wait_for_stop_signal().await?;
     output::notice("stopping the devnet...");
+    issuer.stop().await;
     stop_all(nodes).await;
     Ok(())
+}
+
+/// The devnet's citizen-card issuer, running in this process.
+struct RunningIssuer {
+    org: OrgId,
+    url: String,
+    home: PathBuf,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningIssuer {
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        match tokio::time::timeout(SHUTDOWN_WAIT, self.task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!(%e, "the issuer stopped with an error"),
+            Ok(Err(e)) => tracing::warn!(%e, "the issuer task failed"),
+            Err(_) => tracing::warn!("the issuer did not stop in time"),
+        }
+    }
+}
+
+/// Starts the demo issuer of `DEVNET_CARD_ISSUER` (registered, accredited and with its
+/// DID from genesis), creating its home from the genesis keys on the first run.
+async fn start_issuer(
+    data_dir: &Path,
+    node_api: &str,
+    listen: SocketAddr,
+) -> anyhow::Result<RunningIssuer> {
+    let org = OrgId::new(DEVNET_CARD_ISSUER).expect("a valid constant id");
+    let home_dir = devnet_issuer_home(data_dir);
+    let home = IssuerHome::new(&home_dir);
+    let mut config = IssuerConfig::new(org.clone(), node_api, &format!("http://{listen}"), listen);
+    config.display_name = "Seoul Citizen Registry".into();
+    if !home.config().exists() {
+        let (org_path, assert_path) = org_key_paths(&data_dir.join("keys"), org.as_str());
+        let keys = HomeKeys {
+            signing_key: crate::keys::load_key(&assert_path)?,
+            org_key: crate::keys::load_key(&org_path)?,
+        };
+        simin_issuer::init_home(&home_dir, &config, keys, &mut rand::rngs::OsRng)
+            .context("cannot create the devnet issuer's home")?;
+    } else {
+        // The API address may differ from the last run's; keys and data stay.
+        let text = toml::to_string(&config).context("the issuer configuration")?;
+        std::fs::write(home.config(), text)
+            .with_context(|| format!("cannot write {}", home.config().display()))?;
+    }
+    let service = Arc::new(
+        IssuerService::open(&home_dir)
+            .with_context(|| format!("cannot open the issuer home {}", home_dir.display()))?,
+    );
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("the devnet issuer cannot listen on {listen}"))?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(simin_issuer::serve(
+        listener,
+        Arc::clone(&service),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    // Its status lists are created on chain once; a fresh devnet needs a block or two.
+    tokio::spawn(async move {
+        if let Err(e) = service.ensure_status_lists().await {
+            tracing::warn!(%e, "the devnet issuer's status lists are not ready; issuance will retry");
+        }
+    });
+    Ok(RunningIssuer {
+        org,
+        url: format!("http://{listen}"),
+        home: home_dir,
+        stop,
+        task,
+    })
+}
+
+/// The home of the devnet's citizen-card issuer.
+pub fn devnet_issuer_home(data_dir: &Path) -> PathBuf {
+    data_dir.join("issuers").join(DEVNET_CARD_ISSUER)
 }
 
 pub async fn node_start(home: PathBuf, json: bool) -> anyhow::Result<()> {

@@ -5,11 +5,13 @@ mod bench_report;
 mod cli;
 mod credential;
 mod devnet;
+mod issuer;
 mod keys;
 mod notary;
 mod output;
 mod testnet;
 mod verify;
+mod wallet;
 
 use std::process::ExitCode;
 
@@ -30,7 +32,12 @@ const CLIENT_LOG_DEFAULT: &str = "warn";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runs_node = matches!(cli.command, Command::Devnet(_) | Command::Node(_));
+    let runs_node = matches!(
+        cli.command,
+        Command::Devnet(_)
+            | Command::Node(_)
+            | Command::Issuer(issuer::IssuerCommand::Serve { .. })
+    );
     let solo = matches!(&cli.command, Command::Devnet(args) if args.validators == 1);
     init_logging(&match (runs_node, solo) {
         (true, true) => format!("{NODE_LOG_DEFAULT}{SOLO_LOG_EXTRA}"),
@@ -75,6 +82,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Devnet(args) => devnet::devnet(args, json).await,
         Command::Node(NodeCommand::Start { home }) => devnet::node_start(home, json).await,
         Command::Testnet(TestnetCommand::Init(args)) => testnet::init(args, json),
+        Command::Wallet(args) => wallet::run(args, &cli.node, json).await,
+        Command::Issuer(command) => issuer::run(command, &cli.node, json).await,
         Command::Verify(args) => {
             let client = simin_client::Client::new(&cli.node)?;
             let sources = verify::TrustSources {
@@ -82,8 +91,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 trust_dir: args.trust_dir,
                 devnet_dir: args.devnet_dir,
             };
-            credential::verify(&client, &args.file, &args.nonce, &args.audience, &sources, json)
-                .await
+            credential::verify(
+                &client,
+                &args.file,
+                &args.nonce,
+                &args.audience,
+                &sources,
+                json,
+            )
+            .await
         }
     }
 }

@@ -9,14 +9,14 @@
 
 mod client;
 mod error;
-mod trust;
 pub mod proven;
+mod trust;
 pub mod verify;
 
 pub use client::{Client, ClientConfig, RESPONSE_BYTES_MAX};
 pub use error::{ClientError, TrustError};
-pub use simin_api::dto;
 pub use proven::{ProvenError, ProvenState};
+pub use simin_api::dto;
 pub use trust::{Pinning, TrustAnchor, TrustStore};
 pub use verify::{
     verify_header, verify_notary_proof, verify_state_lookup, verify_tx_inclusion, VerifiedAnchor,

@@ -77,7 +77,12 @@ impl ProvenState {
 
     /// The keys read but not held since the last call.
     pub fn take_missed(&self) -> BTreeSet<Vec<u8>> {
-        std::mem::take(&mut *self.missed.lock().expect("never poisoned: no panics while held"))
+        std::mem::take(
+            &mut *self
+                .missed
+                .lock()
+                .expect("never poisoned: no panics while held"),
+        )
     }
 
     /// Fetches `key` at the pinned height and keeps it once its proof verifies.

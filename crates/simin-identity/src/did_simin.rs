@@ -184,6 +184,7 @@ mod tests {
             updated_height: Height(9),
             updated_time: BlockTime(1_700_000_001_500),
             version: 2,
+            key_history: vec![],
         }
     }
 

@@ -11,4 +11,5 @@ pub mod did_simin;
 pub mod jose;
 pub mod sd_jwt;
 pub mod status_list;
+pub mod vc;
 pub mod verifier;

@@ -81,6 +81,16 @@ pub enum Rejection {
     WrongNonce,
     #[error("the key binding is for another audience")]
     WrongAudience,
+    /// A W3C presentation's proof answers another challenge (or none).
+    #[error("the presentation's proof is for another challenge")]
+    WrongChallenge,
+    /// A W3C presentation's proof is for another domain (or none).
+    #[error("the presentation's proof is for another domain")]
+    WrongDomain,
+    /// A presented credential is not about the presentation's holder, or the
+    /// presentation's `holder` is not the key that signed it.
+    #[error("the holder does not match: {0}")]
+    HolderMismatch(String),
     #[error("credential type {0:?} is unknown (no registered schema) or not accepted here")]
     UnknownType(String),
     #[error("the disclosed claims do not match the {credential_type} schema: {reason}")]
@@ -114,6 +124,9 @@ impl Rejection {
             Rejection::BadKeyBinding(_) => "bad_key_binding",
             Rejection::WrongNonce => "wrong_nonce",
             Rejection::WrongAudience => "wrong_audience",
+            Rejection::WrongChallenge => "wrong_challenge",
+            Rejection::WrongDomain => "wrong_domain",
+            Rejection::HolderMismatch(_) => "holder_mismatch",
             Rejection::UnknownType(_) => "unknown_type",
             Rejection::SchemaViolation { .. } => "schema_violation",
             Rejection::Revoked => "revoked",
@@ -186,9 +199,13 @@ pub fn verify_presentation(
         .get("iat")
         .and_then(Value::as_i64)
         .ok_or_else(|| Rejection::Malformed("iat is missing or not an integer".into()))?;
+    // `iat` has whole seconds and block times milliseconds: the issuer read its clock
+    // somewhere in the second `iat` names, so its last millisecond is the instant that
+    // the key and the accreditation must cover.
     let issued_time = u64::try_from(claimed_iat)
         .ok()
         .and_then(|s| s.checked_mul(1000))
+        .and_then(|ms| ms.checked_add(999))
         .map(BlockTime)
         .ok_or_else(|| Rejection::Malformed("iat is out of range".into()))?;
     let (issuer_org, key) = issuer_key(state, &issuer, kid, issued_time)?;
@@ -210,13 +227,11 @@ pub fn verify_presentation(
     }
     let issued_at = claimed_iat;
     let expires_at = claims.get("exp").and_then(Value::as_i64);
-    let holder = claims
-        .get("cnf")
-        .and_then(|c| c.get("jwk"))
-        .ok_or_else(|| Rejection::Malformed("cnf.jwk is missing".into()))
-        .and_then(|jwk| {
-            Jwk::from_json(jwk).map_err(|e| Rejection::Malformed(format!("cnf.jwk: {e}")))
-        })?;
+    // The key the Key Binding JWT verified with: `cnf.jwk`, already decoded once.
+    let holder = verified
+        .key_binding
+        .map(|kb| kb.holder_key)
+        .ok_or(Rejection::KeyBindingMissing)?;
 
     // The type must be registered; the disclosed claims must fit its schema.
     let citizen: Map<String, Value> = claims
@@ -275,13 +290,26 @@ fn string_claim(claims: &Map<String, Value>, name: &str) -> Result<String, Rejec
 }
 
 /// The issuer's organisation and the `assertionMethod` key named by `kid` as the DID
-/// listed it at `issued`; a deactivated DID vouches for nothing.
+/// listed it at `issued`, as a JWK (see [`issuer_verifying_key`]).
 fn issuer_key(
     state: &dyn StateView,
     issuer: &str,
     kid: &str,
     issued: BlockTime,
 ) -> Result<(OrgId, Jwk), Rejection> {
+    issuer_verifying_key(state, issuer, kid, issued)
+        .map(|(org, key)| (org, Jwk::from_ed25519(&key)))
+}
+
+/// The issuer's organisation and the `assertionMethod` key named by `kid` as the DID
+/// listed it at `issued`; a deactivated DID vouches for nothing. Shared by the SD-JWT VC
+/// verifier and the W3C VC verifier ([`crate::vc`]).
+pub(crate) fn issuer_verifying_key(
+    state: &dyn StateView,
+    issuer: &str,
+    kid: &str,
+    issued: BlockTime,
+) -> Result<(OrgId, ed25519_dalek::VerifyingKey), Rejection> {
     let untrusted = |reason: String| Rejection::UntrustedIssuer(reason);
     let org = organization_of_did(issuer)
         .filter(|org| issuer == simin_types::identity::did_of(org))
@@ -305,7 +333,7 @@ fn issuer_key(
         })?;
     let key = ed25519_dalek::VerifyingKey::from_bytes(&method.public_key.0)
         .map_err(|_| untrusted(format!("{kid} is not a valid Ed25519 key")))?;
-    Ok((org, Jwk::from_ed25519(&key)))
+    Ok((org, key))
 }
 
 /// A status list id names the issuer's own list: `did:simin:<org>/status/<n>`.
@@ -322,7 +350,10 @@ pub fn parse_status_list_id(id: &str) -> Option<(OrgId, u32)> {
     Some((org, list.parse().ok()?))
 }
 
-fn check_status(
+/// Checks one status entry of a credential issued by `issuer` against the bits in
+/// state: the list must be the issuer's own, exist, have the entry's purpose and hold
+/// the index. Shared with the W3C VC verifier ([`crate::vc`]).
+pub(crate) fn check_status(
     state: &dyn StateView,
     issuer: &OrgId,
     entry: &BitstringStatusListEntry,

@@ -187,7 +187,8 @@ async fn a_card_is_verified_by_the_node_and_by_a_light_client() {
             .expect("an object")
             .clone(),
             holder_jwk: Jwk::from_ed25519(&holder.verifying_key()),
-            iat: u64::try_from(now() - 60).expect("positive"),
+            // Now: after the DID was created (the key it names was listed from then on).
+            iat: u64::try_from(now()).expect("positive"),
             exp: u64::try_from(now() + 86_400).expect("positive"),
             status: vec![
                 BitstringStatusListEntry::new(

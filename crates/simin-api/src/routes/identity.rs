@@ -26,9 +26,9 @@ use crate::problem::ApiError;
 
 /// The state after one height, read through the backend: lets the API run the ledger's
 /// own query functions without seeing the store.
-struct BackendView<'a> {
-    backend: &'a dyn Backend,
-    height: Height,
+pub(crate) struct BackendView<'a> {
+    pub(crate) backend: &'a dyn Backend,
+    pub(crate) height: Height,
 }
 
 impl StateView for BackendView<'_> {
@@ -42,12 +42,21 @@ impl StateView for BackendView<'_> {
     }
 }
 
-fn latest(backend: &dyn Backend) -> Result<Height, BackendError> {
+pub(crate) fn latest(backend: &dyn Backend) -> Result<Height, BackendError> {
     Ok(backend.status()?.latest_height)
 }
 
-fn ledger_error(e: simin_ledger::LedgerError) -> ApiError {
+pub(crate) fn ledger_error(e: simin_ledger::LedgerError) -> ApiError {
     ApiError::Internal(e.to_string())
+}
+
+/// The node's clock, Unix seconds: verifiers judge validity periods by it.
+pub(crate) fn now_unix_secs() -> Result<i64, ApiError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| ApiError::Internal(format!("clock before 1970: {e}")))?
+        .as_secs();
+    i64::try_from(now).map_err(|_| ApiError::Internal("clock out of range".into()))
 }
 
 fn parse_org(what: &'static str, text: &str) -> Result<OrgId, ApiError> {
@@ -522,11 +531,7 @@ pub(crate) async fn verify_presentation(
             ),
         });
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|e| ApiError::Internal(format!("clock before 1970: {e}")))?
-        .as_secs();
-    let now = i64::try_from(now).map_err(|_| ApiError::Internal("clock out of range".into()))?;
+    let now = now_unix_secs()?;
     blocking(&backend, move |b| {
         let height = latest(b)?;
         let view = BackendView { backend: b, height };
@@ -549,9 +554,7 @@ pub(crate) async fn verify_presentation(
                     claims: Some(verified.claims),
                     height: height.0,
                 },
-                Err(simin_identity::verifier::Rejection::State(e)) => {
-                    return Err(ledger_error(e))
-                }
+                Err(simin_identity::verifier::Rejection::State(e)) => return Err(ledger_error(e)),
                 Err(rejection) => PresentationVerdict {
                     verified: false,
                     reason: Some(rejection.code().to_owned()),

@@ -5,6 +5,7 @@ pub(crate) mod identity;
 pub(crate) mod ops;
 pub(crate) mod state;
 pub(crate) mod txs;
+pub(crate) mod vcapi;
 
 use std::sync::Arc;
 

@@ -70,6 +70,8 @@ pub struct KeyBindingClaims {
     pub nonce: String,
     /// The audience (equal to the expected one).
     pub audience: String,
+    /// The holder's key (`cnf.jwk`) the Key Binding JWT verified with.
+    pub holder_key: Jwk,
 }
 
 /// A verified presentation.
@@ -307,5 +309,6 @@ fn verify_key_binding(
         iat,
         nonce,
         audience,
+        holder_key,
     })
 }
