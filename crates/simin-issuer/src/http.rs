@@ -64,6 +64,7 @@ pub fn router(service: Arc<IssuerService>) -> Router {
         .route("/admin/credentials", get(list_credentials))
         .route("/admin/credentials/{id}", get(one_credential))
         .route("/admin/credentials/{id}/{action}", post(change_status))
+        .route("/credentials/issue", post(issue_credential))
         .route_layer(middleware::from_fn_with_state(
             service.clone(),
             require_admin,
@@ -283,6 +284,19 @@ async fn offer_qr(
         HeaderValue::from_static("image/svg+xml"),
     );
     Ok(response)
+}
+
+async fn issue_credential(
+    State(service): State<Shared>,
+    body: Result<Json<crate::vc_api::IssueCredentialRequest>, JsonRejection>,
+) -> Result<Response, RequestError> {
+    let Json(request) = body.map_err(|e| RequestError::Invalid(e.body_text()))?;
+    let issued = service.issue_w3c(request).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "verifiableCredential": issued })),
+    )
+        .into_response())
 }
 
 async fn create_offer(

@@ -27,6 +27,7 @@
 //! | `GET /admin/credentials[?after=&limit=]` | clerks | issued-credential records |
 //! | `GET /admin/credentials/{id}` | clerks | one record |
 //! | `POST /admin/credentials/{id}/{suspend,unsuspend,revoke}` | clerks | `SetStatus` on chain, once committed |
+//! | `POST /credentials/issue` | the organisation's systems | W3C VC API: an unsigned VC 2.0 credential → `201 {verifiableCredential}` (eddsa-jcs-2022) |
 //!
 //! Admin endpoints need `Authorization: Bearer <admin token>`. The offer id and the QR
 //! URL are as secret as the pre-authorised code they carry: they are handed to the one
@@ -50,6 +51,7 @@ mod status;
 mod store;
 #[cfg(test)]
 mod store_tests;
+mod vc_api;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{

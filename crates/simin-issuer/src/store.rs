@@ -405,23 +405,36 @@ impl Store {
                     ))
                 }
             };
-            let revocation = draw_index(&indices, crate::REVOCATION_LIST, list_bits.0, rng)?;
-            let suspension = draw_index(&indices, crate::SUSPENSION_LIST, list_bits.1, rng)?;
-            let (credential, record) = mint(&offer, revocation, suspension)?;
-            debug_assert_eq!(record.revocation_index, revocation);
-            debug_assert_eq!(record.suspension_index, suspension);
-            for (list, index) in [
-                (crate::REVOCATION_LIST, revocation),
-                (crate::SUSPENSION_LIST, suspension),
-            ] {
-                indices
-                    .insert((list, index), record.id.as_str())
-                    .map_err(IssuerError::db(OP))?;
-            }
-            credentials
-                .insert(record.id.as_str(), encode(&record).as_slice())
-                .map_err(IssuerError::db(OP))?;
-            credential
+            record_issued(
+                &mut indices,
+                &mut credentials,
+                list_bits,
+                rng,
+                |rev, susp| mint(&offer, rev, susp),
+            )?
+        };
+        txn.commit().map_err(IssuerError::db(OP))?;
+        Ok(credential)
+    }
+
+    /// Issues a credential asked for directly by an authorised client (the W3C VC API's
+    /// `/credentials/issue`), in one transaction: two unused status indices are drawn
+    /// at random, `mint` makes the credential and the record is stored.
+    pub fn issue_direct<T, M>(
+        &self,
+        list_bits: (u32, u32),
+        rng: &mut dyn RngCore,
+        mint: M,
+    ) -> Result<T, RequestError>
+    where
+        M: FnOnce(u32, u32) -> Result<(T, CredentialRecord), RequestError>,
+    {
+        const OP: &str = "issuing a credential";
+        let txn = self.write(OP)?;
+        let credential = {
+            let mut credentials = txn.open_table(CREDENTIALS).map_err(IssuerError::db(OP))?;
+            let mut indices = txn.open_table(INDICES).map_err(IssuerError::db(OP))?;
+            record_issued(&mut indices, &mut credentials, list_bits, rng, mint)?
         };
         txn.commit().map_err(IssuerError::db(OP))?;
         Ok(credential)
@@ -550,6 +563,37 @@ fn purge_offers(
 }
 
 /// Draws an index of `list` (of `bits` bits) that no credential uses.
+/// Draws the two status indices, mints, and stores the record and its indices.
+fn record_issued<T, M>(
+    indices: &mut redb::Table<(u32, u32), &str>,
+    credentials: &mut redb::Table<&str, &[u8]>,
+    list_bits: (u32, u32),
+    rng: &mut dyn RngCore,
+    mint: M,
+) -> Result<T, RequestError>
+where
+    M: FnOnce(u32, u32) -> Result<(T, CredentialRecord), RequestError>,
+{
+    const OP: &str = "recording a credential";
+    let revocation = draw_index(indices, crate::REVOCATION_LIST, list_bits.0, rng)?;
+    let suspension = draw_index(indices, crate::SUSPENSION_LIST, list_bits.1, rng)?;
+    let (credential, record) = mint(revocation, suspension)?;
+    debug_assert_eq!(record.revocation_index, revocation);
+    debug_assert_eq!(record.suspension_index, suspension);
+    for (list, index) in [
+        (crate::REVOCATION_LIST, revocation),
+        (crate::SUSPENSION_LIST, suspension),
+    ] {
+        indices
+            .insert((list, index), record.id.as_str())
+            .map_err(IssuerError::db(OP))?;
+    }
+    credentials
+        .insert(record.id.as_str(), encode(&record).as_slice())
+        .map_err(IssuerError::db(OP))?;
+    Ok(credential)
+}
+
 fn draw_index(
     indices: &redb::Table<(u32, u32), &str>,
     list: u32,

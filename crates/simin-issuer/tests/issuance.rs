@@ -752,6 +752,69 @@ async fn pre_authorized_code_flow_against_a_real_node() {
         .await;
     assert_eq!(status, 404);
 
+    // The W3C VC API: the organisation's systems issue a VC 2.0 credential, which the
+    // node's VC API verifier accepts. The node's clock is the real one.
+    issuer.clock.set(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs(),
+    );
+    let unsigned = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential", "CitizenCard"],
+        "credentialSubject": citizen_claims(),
+    });
+    let (status, _, refused) = issuer
+        .send(
+            issuer
+                .http
+                .post(format!("{}/credentials/issue", issuer.base))
+                .json(&json!({ "credential": unsigned })),
+        )
+        .await;
+    assert_eq!(status, 401, "the admin token is required: {refused}");
+    let (status, _, issued) = issuer
+        .send(
+            issuer
+                .http
+                .post(format!("{}/credentials/issue", issuer.base))
+                .bearer_auth(ADMIN_TOKEN)
+                .json(&json!({ "credential": unsigned, "options": {} })),
+        )
+        .await;
+    assert_eq!(status, 201, "{issued}");
+    let vc = &issued["verifiableCredential"];
+    assert_eq!(vc["proof"]["cryptosuite"], "eddsa-jcs-2022", "{vc}");
+    assert_eq!(
+        vc["credentialStatus"].as_array().map(Vec::len),
+        Some(2),
+        "{vc}"
+    );
+    let verdict: Value = issuer
+        .http
+        .post(format!("{node_url}/credentials/verify"))
+        .json(&json!({ "verifiableCredential": vc }))
+        .send()
+        .await
+        .expect("the node answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(verdict["verified"], true, "{verdict}");
+    let mut bad_subject = unsigned.clone();
+    bad_subject["credentialSubject"]["age_over_19"] = json!("yes");
+    let (status, _, refused) = issuer
+        .send(
+            issuer
+                .http
+                .post(format!("{}/credentials/issue", issuer.base))
+                .bearer_auth(ADMIN_TOKEN)
+                .json(&json!({ "credential": bad_subject })),
+        )
+        .await;
+    assert_eq!(status, 400, "claims outside the schema: {refused}");
+
     let _ = stop.send(());
     server.await.expect("the server task").expect("served");
     node.shutdown().await;
