@@ -64,6 +64,30 @@ fn position(index: u32) -> usize {
     usize::try_from(index).expect("u32 fits in usize on 32- and 64-bit targets")
 }
 
+/// The status entries of a credential of `did`: its bits in the revocation list and in
+/// the suspension list.
+pub(crate) fn status_entries(
+    did: &str,
+    revocation: u32,
+    suspension: u32,
+) -> Vec<BitstringStatusListEntry> {
+    let list = |n: u32| format!("{did}/status/{n}");
+    vec![
+        BitstringStatusListEntry::new(
+            None,
+            StatusPurpose::Revocation,
+            position(revocation),
+            list(REVOCATION_LIST),
+        ),
+        BitstringStatusListEntry::new(
+            None,
+            StatusPurpose::Suspension,
+            position(suspension),
+            list(SUSPENSION_LIST),
+        ),
+    ]
+}
+
 fn refuse(code: ProtocolError, description: impl Into<String>) -> RequestError {
     RequestError::protocol(code, description)
 }
@@ -222,23 +246,9 @@ impl Minter {
         revocation: u32,
         suspension: u32,
     ) -> Result<(String, CredentialRecord), RequestError> {
-        let list = |n: u32| format!("{}/status/{n}", self.card.iss);
         let card = CardIssue {
             claims: offer.claims.clone(),
-            status: vec![
-                BitstringStatusListEntry::new(
-                    None,
-                    StatusPurpose::Revocation,
-                    position(revocation),
-                    list(REVOCATION_LIST),
-                ),
-                BitstringStatusListEntry::new(
-                    None,
-                    StatusPurpose::Suspension,
-                    position(suspension),
-                    list(SUSPENSION_LIST),
-                ),
-            ],
+            status: status_entries(&self.card.iss, revocation, suspension),
             ..self.card
         };
         let mut salts = random_secret;

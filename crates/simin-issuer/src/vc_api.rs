@@ -8,15 +8,14 @@ use serde_json::{Map, Value};
 use simin_identity::card;
 use simin_identity::did_simin::xsd_datetime;
 use simin_identity::jose::JwsSigner;
-use simin_identity::status_list::{BitstringStatusListEntry, StatusPurpose};
 use simin_identity::vc::{issue_vc, IssueVc};
 use simin_types::BlockTime;
 use tracing::info;
 
 use crate::error::RequestError;
+use crate::issuance::status_entries;
 use crate::service::{random_id, IssuerService};
 use crate::store::{CredentialRecord, CredentialState};
-use crate::{REVOCATION_LIST, SUSPENSION_LIST};
 
 /// Seconds in a day.
 const DAY_SECS: u64 = 86_400;
@@ -105,22 +104,7 @@ impl IssuerService {
             .db(move |store| {
                 let mut rng = rand::rngs::OsRng;
                 store.issue_direct(list_bits, &mut rng, |revocation, suspension| {
-                    let list = |n: u32| format!("{did}/status/{n}");
-                    let position = |i: u32| usize::try_from(i).unwrap_or(usize::MAX);
-                    let status = vec![
-                        BitstringStatusListEntry::new(
-                            None,
-                            StatusPurpose::Revocation,
-                            position(revocation),
-                            list(REVOCATION_LIST),
-                        ),
-                        BitstringStatusListEntry::new(
-                            None,
-                            StatusPurpose::Suspension,
-                            position(suspension),
-                            list(SUSPENSION_LIST),
-                        ),
-                    ];
+                    let status = status_entries(&did, revocation, suspension);
                     let signed = issue_vc(
                         &IssueVc {
                             credential,
