@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use common::{free_port, post, wait_for_height, Signer};
+use common::{one_validator_devnet, post, wait_for_height, Signer};
 use serde_json::{json, Value};
 use simin_client::{Client, ProvenState, TrustAnchor};
 use simin_identity::card::{self, CardIssue};
@@ -15,7 +13,6 @@ use simin_identity::jose::{Jwk, JwsSigner};
 use simin_identity::sd_jwt::{self, KeyBindingRequest, PathElement};
 use simin_identity::status_list::{BitstringStatusListEntry, StatusPurpose as EntryPurpose};
 use simin_identity::verifier::{verify_presentation, VerifyRequest};
-use simin_node::devnet::{self, DevnetSpec};
 use simin_types::{
     AccreditationTerms, BlockTime, Call, GovernanceCall, Height, IdentityCall, OrgId, Organization,
     PublicKey, Relationship, Role, SigningKey, StatusPurpose, StatusUpdate, VerificationMethod,
@@ -77,16 +74,7 @@ async fn proven_verdict(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_card_is_verified_by_the_node_and_by_a_light_client() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let api: SocketAddr = format!("127.0.0.1:{}", free_port())
-        .parse()
-        .expect("valid address");
-    let layout = devnet::ensure(&DevnetSpec {
-        data_dir: dir.path().to_owned(),
-        api_listen: api,
-        validators: 1,
-        full_nodes: 0,
-    })
-    .expect("devnet laid out");
+    let (layout, api) = one_validator_devnet(dir.path());
     let trusted = TrustAnchor::from_genesis_json(&std::fs::read(&layout.genesis).expect("genesis"))
         .expect("a trust anchor");
     let mut city = Signer::new(

@@ -5,13 +5,10 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use common::{free_port, get, wait_for_height, Signer};
+use common::{get, one_validator_devnet, wait_for_height, Signer};
 use simin_api::dto::StateLookup;
 use simin_client::{verify_state_lookup, TrustAnchor};
 use simin_identity::status_list;
-use simin_node::devnet::{self, DevnetSpec};
 use simin_types::{
     limits, state_keys, AccreditationTerms, BlockTime, Call, GovernanceCall, IdentityCall, OrgId,
     Organization, Relationship, Role, SigningKey, StatusPurpose, StatusUpdate, VerificationMethod,
@@ -24,16 +21,7 @@ fn agency() -> OrgId {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dids_issuers_and_status_bits_through_the_api() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let api: SocketAddr = format!("127.0.0.1:{}", free_port())
-        .parse()
-        .expect("valid address");
-    let layout = devnet::ensure(&DevnetSpec {
-        data_dir: dir.path().to_owned(),
-        api_listen: api,
-        validators: 1,
-        full_nodes: 0,
-    })
-    .expect("devnet laid out");
+    let (layout, api) = one_validator_devnet(dir.path());
     let genesis_json = std::fs::read(&layout.genesis).expect("genesis file");
     let trusted = TrustAnchor::from_genesis_json(&genesis_json).expect("a trust anchor");
     let mut city = Signer::new(

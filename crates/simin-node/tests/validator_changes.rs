@@ -4,11 +4,9 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use common::{body, free_port, get, post, wait_for_height};
+use common::{body, get, one_validator_devnet, post, wait_for_height};
 use simin_api::dto::StateLookup;
-use simin_node::devnet::{self, DevnetSpec};
+use simin_node::devnet;
 use simin_types::{
     state_keys, Call, Genesis, GovernanceCall, Height, SigningKey, Tx, Validator, ValidatorSet,
 };
@@ -55,16 +53,7 @@ async fn commit(base: &str, tx_body: &str) -> (u64, serde_json::Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_authority_adds_a_validator_for_the_next_height() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let api: SocketAddr = format!("127.0.0.1:{}", free_port())
-        .parse()
-        .expect("valid address");
-    let layout = devnet::ensure(&DevnetSpec {
-        data_dir: dir.path().to_owned(),
-        api_listen: api,
-        validators: 1,
-        full_nodes: 0,
-    })
-    .expect("devnet laid out");
+    let (layout, api) = one_validator_devnet(dir.path());
     // Power 10 for the only validator, so that one block may move up to 3.
     let mut genesis: Genesis =
         serde_json::from_slice(&std::fs::read(&layout.genesis).expect("genesis file"))

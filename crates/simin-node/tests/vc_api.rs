@@ -6,10 +6,9 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::path::Path;
 
-use common::{free_port, post, wait_for_height, Signer};
+use common::{one_validator_devnet, post, wait_for_height, Signer};
 use ed25519_dalek::SigningKey as Ed25519Key;
 use serde_json::{json, Value};
 use simin_identity::card::{self, CardIssue};
@@ -20,7 +19,6 @@ use simin_identity::jose::{Jwk, JwsSigner};
 use simin_identity::sd_jwt::{self, KeyBindingRequest, PathElement};
 use simin_identity::status_list::{BitstringStatusListEntry, StatusPurpose as EntryPurpose};
 use simin_identity::vc::{issue_vc, IssueVc, SD_JWT_DATA_URL_PREFIX};
-use simin_node::devnet::{self, DevnetSpec};
 use simin_node::devnet_identity::{org_key_paths, DEVNET_CARD_ISSUER};
 use simin_types::{
     BlockTime, Call, Genesis, IdentityCall, SigningKey, StatusPurpose, StatusUpdate,
@@ -85,16 +83,7 @@ async fn verify_presentation(base: &str, presentation: &Value, challenge: &str) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn w3c_credentials_and_presentations_are_verified_by_the_node() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let api: SocketAddr = format!("127.0.0.1:{}", free_port())
-        .parse()
-        .expect("valid address");
-    let layout = devnet::ensure(&DevnetSpec {
-        data_dir: dir.path().to_owned(),
-        api_listen: api,
-        validators: 1,
-        full_nodes: 0,
-    })
-    .expect("devnet laid out");
+    let (layout, api) = one_validator_devnet(dir.path());
     let genesis: Genesis =
         serde_json::from_slice(&std::fs::read(&layout.genesis).expect("genesis")).expect("JSON");
     let base = format!("http://{api}");

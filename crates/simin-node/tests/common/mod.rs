@@ -105,3 +105,20 @@ impl Signer {
         height
     }
 }
+
+/// A devnet of one validator laid out in `dir`, its API on a free loopback port.
+pub fn one_validator_devnet(
+    dir: &std::path::Path,
+) -> (simin_node::devnet::DevnetLayout, std::net::SocketAddr) {
+    let api: std::net::SocketAddr = format!("127.0.0.1:{}", free_port())
+        .parse()
+        .expect("valid address");
+    let layout = simin_node::devnet::ensure(&simin_node::devnet::DevnetSpec {
+        data_dir: dir.to_owned(),
+        api_listen: api,
+        validators: 1,
+        full_nodes: 0,
+    })
+    .expect("devnet laid out");
+    (layout, api)
+}
