@@ -6,7 +6,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
-use crate::{BlockTime, Equivocation, Hash, Height, IdentityCall, OrgId, PublicKey};
+use crate::{AuthCall, BlockTime, Equivocation, Hash, Height, IdentityCall, OrgId, PublicKey};
 
 /// What a transaction asks the ledger to do, addressed to one module.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -16,6 +16,7 @@ pub enum Call {
     Notary(NotaryCall),
     Consensus(ConsensusCall),
     Identity(IdentityCall),
+    Auth(AuthCall),
 }
 
 impl Call {
@@ -38,6 +39,7 @@ impl Call {
                 "consensus.report_equivocation"
             }
             Call::Identity(call) => call.name(),
+            Call::Auth(call) => call.name(),
         }
     }
 }
@@ -118,6 +120,9 @@ pub enum Role {
     Insurer,
     /// A source of urban data (sensors, meters).
     DataSource,
+    /// Runs the city's identity provider: signs citizens in to services and records
+    /// what it released in the access log (`AuthCall::RecordAccess`).
+    IdentityProvider,
 }
 
 /// Calls of the consensus module: evidence about validators. Any account may make them.

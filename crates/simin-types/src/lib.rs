@@ -4,6 +4,7 @@
 //! a process boundary or is hashed is defined here, so that every crate, the API and
 //! clients agree on its bytes.
 
+pub mod auth;
 mod block;
 mod cert;
 mod codec;
@@ -18,6 +19,7 @@ mod tx;
 
 pub mod calls;
 
+pub use auth::{AccessEntry, AccessKind, AccessRecord, AuthCall, ServiceRegistration};
 pub use block::{Block, BlockHeader, Receipt, TxOutcome};
 pub use calls::{
     Call, ConsensusCall, GovernanceCall, NotaryCall, NotaryRecord, Organization, Role,

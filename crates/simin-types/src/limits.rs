@@ -37,3 +37,22 @@ pub const STATUS_LIST_BITS_MAX: u32 = 1 << 24;
 pub const STATUS_UPDATES_MAX: usize = 1024;
 /// Most key epochs a DID document remembers (current and retired keys).
 pub const DID_KEY_HISTORY_MAX: usize = 64;
+
+/// Most redirect URIs of one service registration.
+pub const SERVICE_REDIRECT_URIS_MAX: usize = 8;
+/// Longest redirect URI, in bytes.
+pub const REDIRECT_URI_BYTES_MAX: usize = 512;
+/// Most scopes one service may ask for.
+pub const SERVICE_SCOPES_MAX: usize = 32;
+/// Longest scope or claim name, in bytes.
+pub const SCOPE_BYTES_MAX: usize = 64;
+/// Longest client id, in bytes.
+pub const CLIENT_ID_BYTES_MAX: usize = 64;
+/// Most services the registry holds.
+pub const SERVICES_MAX: usize = 4096;
+/// Most access entries in one `RecordAccess` call.
+pub const ACCESS_ENTRIES_MAX: usize = 512;
+/// Most claim names in one access entry.
+pub const ACCESS_CLAIMS_MAX: usize = 32;
+/// Longest pairwise subject, in bytes.
+pub const SUBJECT_BYTES_MAX: usize = 64;

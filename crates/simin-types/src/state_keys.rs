@@ -100,3 +100,32 @@ pub fn status_chunk(issuer: &OrgId, list: u32, chunk: u32) -> Vec<u8> {
     ]
     .concat()
 }
+
+/// A registered service (a `ServiceRegistration`, borsh).
+pub fn service(client_id: &str) -> Vec<u8> {
+    [b"auth/service/".as_slice(), client_id.as_bytes()].concat()
+}
+
+/// The client ids of every service ever registered, in registration order (a
+/// `Vec<String>`, borsh), so a citizen's log can be gathered service by service.
+pub fn services() -> Vec<u8> {
+    b"auth/services".to_vec()
+}
+
+/// How many access records a pairwise subject has (a `u64`, borsh).
+pub fn access_count(subject: &str) -> Vec<u8> {
+    [b"auth/access/".as_slice(), subject.as_bytes(), b"/n"].concat()
+}
+
+/// The access record number `seq` (from 0) of a pairwise subject (an `AccessRecord`,
+/// borsh). Subjects are base64url and never contain `/`; `seq` is big-endian, so one
+/// subject's records sort in order.
+pub fn access_record(subject: &str, seq: u64) -> Vec<u8> {
+    [
+        b"auth/access/".as_slice(),
+        subject.as_bytes(),
+        b"/r/",
+        &seq.to_be_bytes(),
+    ]
+    .concat()
+}
