@@ -21,7 +21,7 @@ use crate::problem::{framework_kind, problem_response, PROBLEM_CONTENT_TYPE};
 use crate::routes::identity::DID_RESOLUTION_CONTENT_TYPE;
 use crate::routes::ops::OpenApiJson;
 use crate::routes::txs::{BODY_BYTES_MAX, WAIT_MS_MAX};
-use crate::routes::{chain, identity, ops, state, txs, vcapi, Shared};
+use crate::routes::{auth, chain, identity, ops, state, txs, vcapi, Shared};
 
 /// Time limit of every request except transaction submission.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -45,6 +45,9 @@ fn api_routes() -> OpenApiRouter<Shared> {
         .routes(routes!(identity::status_list_credential))
         .routes(routes!(identity::status_bit))
         .routes(routes!(identity::verify_presentation))
+        .routes(routes!(auth::services))
+        .routes(routes!(auth::service))
+        .routes(routes!(auth::access_log))
         .routes(routes!(vcapi::verify_credential))
         .routes(routes!(vcapi::verify_presentation))
         .routes(routes!(ops::metrics))

@@ -23,6 +23,9 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/v1/status-lists/{issuer}/{list}"),
     ("get", "/v1/status-lists/{issuer}/{list}/{index}"),
     ("post", "/v1/presentations/verify"),
+    ("get", "/v1/services"),
+    ("get", "/v1/services/{client_id}"),
+    ("get", "/v1/access-log/{subject}"),
     ("post", "/credentials/verify"),
     ("post", "/presentations/verify"),
     ("get", "/metrics"),
@@ -162,6 +165,42 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), Str
     }
 }
 
+/// A service and one access record of subject `YWxpY2U`, as the ledger stores them.
+fn seed_auth(backend: &common::FakeBackend) {
+    use simin_types::{encode, state_keys, AccessEntry, AccessKind, AccessRecord, BlockTime};
+    let org = simin_types::OrgId::new("mapo.library").expect("a valid id");
+    let registration = simin_types::ServiceRegistration {
+        client_id: "mapo.portal".into(),
+        organization: org.clone(),
+        name: "Mapo Library Portal".into(),
+        redirect_uris: vec!["https://library.mapo.go.kr/callback".into()],
+        scopes: vec!["profile".into()],
+        secret_hash: None,
+        active: true,
+    };
+    let record = AccessRecord {
+        entry: AccessEntry {
+            kind: AccessKind::Login,
+            client_id: "mapo.portal".into(),
+            subject: "YWxpY2U".into(),
+            claims: vec!["name".into()],
+            commitment: simin_types::Hash::digest(b"id token"),
+            released_at: BlockTime(1_700_000_000_000),
+        },
+        provider: org,
+        height: simin_types::Height(1),
+        block_time: BlockTime(1_700_000_000_500),
+    };
+    let mut values = backend.values.lock().expect("not poisoned");
+    values.insert(
+        state_keys::services(),
+        encode(&vec!["mapo.portal".to_owned()]),
+    );
+    values.insert(state_keys::service("mapo.portal"), encode(&registration));
+    values.insert(state_keys::access_record("YWxpY2U", 0), encode(&record));
+    values.insert(state_keys::access_count("YWxpY2U"), encode(&1u64));
+}
+
 #[tokio::test]
 async fn json_of_every_dto_matches_its_schema() {
     let doc = served_doc().await;
@@ -184,7 +223,11 @@ async fn json_of_every_dto_matches_its_schema() {
         ),
         ("NotaryProof", format!("/v1/notary/{}", f.single_document)),
         ("Problem", "/v1/blocks/99".to_owned()),
+        ("ServiceList", "/v1/services".to_owned()),
+        ("ServiceLookup", "/v1/services/mapo.portal".to_owned()),
+        ("AccessLog", "/v1/access-log/YWxpY2U".to_owned()),
     ];
+    seed_auth(&backend);
     for (name, uri) in samples {
         let body = get(&app, &uri).await.json();
         let schema = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
@@ -203,6 +246,42 @@ async fn json_of_every_dto_matches_its_schema() {
         let mut governance = f.block.txs[0].clone();
         governance.tx.call = simin_types::Call::Governance(call);
         let tx = serde_json::to_value(&governance).expect("a tx serializes");
+        check(
+            &doc,
+            &serde_json::json!({ "$ref": "#/components/schemas/SignedTx" }),
+            &tx,
+            "SignedTx",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let auth_calls = [
+        simin_types::AuthCall::DeregisterService {
+            client_id: "mapo.portal".into(),
+        },
+        simin_types::AuthCall::RegisterService(simin_types::ServiceRegistration {
+            client_id: "mapo.portal".into(),
+            organization: simin_types::OrgId::new("mapo.library").expect("a valid id"),
+            name: "Mapo Library Portal".into(),
+            redirect_uris: vec!["http://127.0.0.1:3000/cb".into()],
+            scopes: vec![],
+            secret_hash: Some(simin_types::Hash::digest(b"secret")),
+            active: true,
+        }),
+        simin_types::AuthCall::RecordAccess {
+            entries: vec![simin_types::AccessEntry {
+                kind: simin_types::AccessKind::Verification,
+                client_id: "mapo.portal".into(),
+                subject: "YWxpY2U".into(),
+                claims: vec!["name".into()],
+                commitment: simin_types::Hash::digest(b"token"),
+                released_at: simin_types::BlockTime(1),
+            }],
+        },
+    ];
+    for call in auth_calls {
+        let mut auth = f.block.txs[0].clone();
+        auth.tx.call = simin_types::Call::Auth(call);
+        let tx = serde_json::to_value(&auth).expect("a tx serializes");
         check(
             &doc,
             &serde_json::json!({ "$ref": "#/components/schemas/SignedTx" }),

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use simin_api::dto::{
-    BlockLookup, NodeStatus, NotaryProof, Problem, StateLookup, SubmitTxRequest, SubmitTxResponse,
-    TxLookup,
+    AccessLog, BlockLookup, NodeStatus, NotaryProof, Problem, ServiceList, ServiceLookup,
+    StateLookup, SubmitTxRequest, SubmitTxResponse, TxLookup,
 };
 use simin_types::{state_keys, Hash, Height, PublicKey, SignedTx};
 use tracing::debug;
@@ -165,6 +165,45 @@ impl Client {
         }
     }
 
+    /// `GET /v1/services`: every registered service, in registration order.
+    pub async fn services(&self) -> Result<ServiceList, ClientError> {
+        self.get("service list", "/v1/services").await
+    }
+
+    /// `GET /v1/services/{client_id}`; `None` when no service has that client id.
+    ///
+    /// A malformed client id gets, without a request, the 400 problem the node would
+    /// send, so it can never alter the request path.
+    pub async fn service(&self, client_id: &str) -> Result<Option<ServiceLookup>, ClientError> {
+        if !simin_ledger::auth::is_client_id(client_id) {
+            return Err(invalid_parameter(
+                "client id",
+                "use 1 to 64 characters of a-z, 0-9, '.', '-', '_'",
+            ));
+        }
+        let path = format!("/v1/services/{client_id}");
+        optional(self.get("service", &path).await, &["not-found"])
+    }
+
+    /// `GET /v1/access-log/{subject}?from=&limit=`: a page of a pairwise subject's
+    /// access log (the node caps `limit` at 256). A malformed subject gets, without a
+    /// request, the 400 problem the node would send.
+    pub async fn access_log(
+        &self,
+        subject: &str,
+        from: u64,
+        limit: u64,
+    ) -> Result<AccessLog, ClientError> {
+        if !simin_ledger::auth::is_subject(subject) {
+            return Err(invalid_parameter(
+                "subject",
+                "use 1 to 64 characters of base64url (A-Z, a-z, 0-9, '-', '_')",
+            ));
+        }
+        let path = format!("/v1/access-log/{subject}?from={from}&limit={limit}");
+        self.get("access log", &path).await
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -211,6 +250,16 @@ impl Client {
                     .collect(),
             }),
         }
+    }
+}
+
+/// The `invalid-parameter` problem a node answers for a malformed path segment.
+fn invalid_parameter(what: &str, reason: &str) -> ClientError {
+    ClientError::Problem {
+        status: 400,
+        type_uri: format!("{}invalid-parameter", simin_api::PROBLEM_TYPE_BASE),
+        title: "Invalid parameter".into(),
+        detail: format!("invalid {what}: {reason}"),
     }
 }
 

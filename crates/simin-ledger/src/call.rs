@@ -7,7 +7,7 @@ use simin_types::{
 };
 
 use crate::state::Overlay;
-use crate::{evidence, governance, identity, notary, BlockContext, LedgerError, StateView};
+use crate::{auth, evidence, governance, identity, notary, BlockContext, LedgerError, StateView};
 
 /// Why a module refused a call. Stateless ones ([`check_call`]) keep a transaction out of
 /// blocks; the others fail it inside a block with a receipt carrying [`CallError::code`].
@@ -83,6 +83,32 @@ pub enum CallError {
     InvalidStatus { reason: String },
     #[error("unknown status list {list}: {reason}")]
     UnknownStatusList { list: u32, reason: String },
+    #[error("invalid service registration {client_id:?}: {reason}")]
+    InvalidService { client_id: String, reason: String },
+    #[error("{organization} is not an active organisation with the service role")]
+    NotAService { organization: OrgId },
+    #[error(
+        "{signer} is not a city authority or a key of the organisation of service {client_id}"
+    )]
+    NotServiceController {
+        signer: PublicKey,
+        client_id: String,
+    },
+    #[error("client id {client_id} belongs to {organization}; only a city authority may give it to another organisation")]
+    ClientIdTaken {
+        client_id: String,
+        organization: OrgId,
+    },
+    #[error("the registry already holds the most services, {max}")]
+    TooManyServices { max: usize },
+    #[error("no service is registered with client id {client_id}")]
+    UnknownService { client_id: String },
+    #[error("service {client_id} is already deregistered")]
+    ServiceInactive { client_id: String },
+    #[error("invalid access record: {reason}")]
+    InvalidAccess { reason: String },
+    #[error("{signer} is not a key of an active organisation with the identity provider role")]
+    NotAnIdentityProvider { signer: PublicKey },
 }
 
 impl CallError {
@@ -119,6 +145,15 @@ impl CallError {
             CallError::InvalidSchema { .. } => "identity.invalid_schema",
             CallError::InvalidStatus { .. } => "identity.invalid_status",
             CallError::UnknownStatusList { .. } => "identity.unknown_status_list",
+            CallError::InvalidService { .. } => "auth.invalid_service",
+            CallError::NotAService { .. } => "auth.not_a_service",
+            CallError::NotServiceController { .. } => "auth.not_service_controller",
+            CallError::ClientIdTaken { .. } => "auth.client_id_taken",
+            CallError::TooManyServices { .. } => "auth.too_many_services",
+            CallError::UnknownService { .. } => "auth.unknown_service",
+            CallError::ServiceInactive { .. } => "auth.service_inactive",
+            CallError::InvalidAccess { .. } => "auth.invalid_access",
+            CallError::NotAnIdentityProvider { .. } => "auth.not_an_identity_provider",
         }
     }
 }
@@ -144,6 +179,7 @@ pub fn check_call(call: &Call) -> Result<(), CallError> {
         Call::Notary(NotaryCall::AnchorBatch { documents }) => check_batch(documents),
         Call::Consensus(call) => evidence::check(call),
         Call::Identity(call) => identity::check(call),
+        Call::Auth(call) => auth::check(call),
     }
 }
 
@@ -246,5 +282,6 @@ pub(crate) fn execute(
         Call::Notary(call) => notary::execute(state, ctx, &tx.signer, tx_hash, call),
         Call::Consensus(call) => evidence::execute(state, before, ctx, &tx.signer, tx_hash, call),
         Call::Identity(call) => identity::execute(state, ctx, &tx.signer, call),
+        Call::Auth(call) => auth::execute(state, ctx, &tx.signer, call),
     }
 }

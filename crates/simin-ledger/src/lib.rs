@@ -13,6 +13,7 @@
 //! - every block writes the chain-meta key, so each state version has its own root.
 
 mod admission;
+pub mod auth;
 mod block;
 mod call;
 mod error;

@@ -1,12 +1,14 @@
 //! The devnet's demo city: issuing organisations with DIDs and an accreditation chain,
-//! and the schemas of the citizen credentials, all in the genesis.
+//! the city's identity provider, and the schemas of the citizen credentials, all in the
+//! genesis.
 //!
 //! ```text
 //! seoul.city                city root, accredited by the city authority for every type
 //!  ├─ seoul.citizen-registry    CitizenCard, Residency, AgeOver
 //!  ├─ seoul.family-welfare      MultiChildFamily
-//!  ├─ mapo.library              LibraryMembership
-//!  └─ seoul.sports-centre       SportsFacilityMembership
+//!  ├─ mapo.library              LibraryMembership (also a service)
+//!  └─ seoul.sports-centre       SportsFacilityMembership (also a service)
+//! seoul.citizen-auth        the identity provider: issues nothing, so not accredited
 //! ```
 //! Each organisation has a transaction key (`DIR/keys/orgs/<org>.key`, also its DID's
 //! `admin` capabilityInvocation key) and a credential signing key
@@ -25,6 +27,9 @@ use crate::NodeError;
 
 /// The organisation that issues citizen cards on a devnet.
 pub const DEVNET_CARD_ISSUER: &str = "seoul.citizen-registry";
+/// The devnet's identity provider: signs citizens in to services and records the
+/// access log (`Role::IdentityProvider`).
+pub const DEVNET_IDENTITY_PROVIDER: &str = "seoul.citizen-auth";
 /// The city root of the devnet's accreditation chain.
 pub const DEVNET_CITY_ROOT: &str = "seoul.city";
 /// How long the demo accreditations last: ten years.
@@ -34,10 +39,11 @@ struct DemoOrg {
     id: &'static str,
     name: &'static str,
     roles: &'static [Role],
+    /// The credential types it is accredited for; none: it is not accredited.
     types: &'static [&'static str],
 }
 
-const DEMO_ORGS: [DemoOrg; 5] = [
+const DEMO_ORGS: [DemoOrg; 6] = [
     DemoOrg {
         id: DEVNET_CITY_ROOT,
         name: "Seoul Metropolitan Government",
@@ -74,6 +80,12 @@ const DEMO_ORGS: [DemoOrg; 5] = [
         name: "Seoul Sports Centre",
         roles: &[Role::Facility, Role::Issuer, Role::Service],
         types: &["SportsFacilityMembership"],
+    },
+    DemoOrg {
+        id: DEVNET_IDENTITY_PROVIDER,
+        name: "Seoul Integrated Authentication",
+        roles: &[Role::Agency, Role::Service, Role::IdentityProvider],
+        types: &[],
     },
 ];
 
@@ -138,6 +150,10 @@ pub(crate) fn create(
             ],
             services: vec![],
         });
+        // An accreditation names at least one type; an organisation issuing none has none.
+        if org.types.is_empty() {
+            continue;
+        }
         let root = org.id == DEVNET_CITY_ROOT;
         identity.accreditations.push(GenesisAccreditation {
             accredited_by: (!root).then(|| OrgId::new(DEVNET_CITY_ROOT).expect("valid")),

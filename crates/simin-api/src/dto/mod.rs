@@ -4,8 +4,13 @@
 //! (times in milliseconds since the Unix epoch). simin-types values keep their own serde
 //! shapes; [`schema`] describes them for OpenAPI.
 
+pub mod auth;
 pub(crate) mod hex_bytes;
 pub mod schema;
+
+pub use auth::{
+    AccessLog, AccessLogQuery, AccessRecordInfo, ServiceInfo, ServiceList, ServiceLookup,
+};
 
 use serde::{Deserialize, Serialize};
 use simin_types::merkle::InclusionProof;

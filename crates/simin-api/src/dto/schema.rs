@@ -121,6 +121,7 @@ pub struct Tx {
 pub enum Call {
     Governance(GovernanceCall),
     Notary(NotaryCall),
+    Auth(AuthCall),
 }
 
 /// Calls of the governance module.
@@ -162,6 +163,7 @@ pub enum Role {
     Dealer,
     Insurer,
     DataSource,
+    IdentityProvider,
 }
 
 /// Calls of the notary module.
@@ -172,6 +174,54 @@ pub enum NotaryCall {
     Anchor { document: HashHex },
     /// Anchors the Merkle root of many document hashes.
     AnchorBatch { documents: Vec<HashHex> },
+}
+
+/// Calls of the auth module: the service registry and the access log.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthCall {
+    /// Registers a service (an OpenID Connect client) or replaces its registration.
+    RegisterService(ServiceRegistration),
+    /// Ends a registration.
+    DeregisterService { client_id: String },
+    /// Records what an identity provider released to services.
+    RecordAccess { entries: Vec<AccessEntry> },
+}
+
+/// A service that signs citizens in with the citizen card.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceRegistration {
+    client_id: String,
+    organization: String,
+    name: String,
+    redirect_uris: Vec<String>,
+    scopes: Vec<String>,
+    /// SHA-256 of a confidential client's secret; `null` for a public client.
+    secret_hash: Option<HashHex>,
+    active: bool,
+}
+
+/// One release of claims to a service.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessEntry {
+    kind: AccessKind,
+    client_id: String,
+    /// The pairwise subject the service knows the citizen by.
+    subject: String,
+    /// The names of the released claims, sorted.
+    claims: Vec<String>,
+    /// SHA-256 of the token the service received.
+    commitment: HashHex,
+    /// Milliseconds since the Unix epoch, by the identity provider's clock.
+    released_at: u64,
+}
+
+/// What kind of release an access record logs.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessKind {
+    Login,
+    Verification,
 }
 
 /// The result of one transaction in a block.

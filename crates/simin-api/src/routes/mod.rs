@@ -1,5 +1,6 @@
 //! The request handlers, grouped by resource, and what they share.
 
+pub(crate) mod auth;
 pub(crate) mod chain;
 pub(crate) mod identity;
 pub(crate) mod ops;
