@@ -54,6 +54,10 @@ pub enum Command {
     /// credentials and change their status.
     #[command(subcommand)]
     Issuer(crate::issuer::IssuerCommand),
+    /// A facility's check-in kiosk: sync a proven snapshot of the chain while online,
+    /// then verify wallets' check-in payloads offline.
+    #[command(subcommand)]
+    Kiosk(crate::kiosk::KioskCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,6 +255,9 @@ pub enum WalletCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// A short-lived check-in payload for a facility's offline kiosk (audience
+    /// did:simin:<facility>, a fresh random nonce, signed now), optionally as a QR code.
+    Checkin(crate::kiosk::CheckinArgs),
     /// Delete a stored credential.
     Remove {
         /// The credential's id (see `simin wallet list`).

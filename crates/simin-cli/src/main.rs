@@ -7,6 +7,7 @@ mod credential;
 mod devnet;
 mod issuer;
 mod keys;
+mod kiosk;
 mod notary;
 mod output;
 mod testnet;
@@ -84,6 +85,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Testnet(TestnetCommand::Init(args)) => testnet::init(args, json),
         Command::Wallet(args) => wallet::run(args, &cli.node, json).await,
         Command::Issuer(command) => issuer::run(command, &cli.node, json).await,
+        Command::Kiosk(command) => kiosk::run(command, &cli.node, json).await,
         Command::Verify(args) => {
             let client = simin_client::Client::new(&cli.node)?;
             let sources = verify::TrustSources {

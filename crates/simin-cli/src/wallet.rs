@@ -54,6 +54,7 @@ pub async fn run(args: WalletArgs, node: &str, json: bool) -> anyhow::Result<()>
             };
             present(&dir, &request, json)
         }
+        WalletCommand::Checkin(args) => crate::kiosk::checkin(&open(&dir)?, &args, json),
         WalletCommand::Remove { id } => remove(&dir, &id, json),
     }
 }

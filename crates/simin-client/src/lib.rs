@@ -10,6 +10,7 @@
 mod client;
 mod error;
 pub mod proven;
+pub mod snapshot;
 mod trust;
 pub mod verify;
 
@@ -17,6 +18,7 @@ pub use client::{Client, ClientConfig, RESPONSE_BYTES_MAX};
 pub use error::{ClientError, TrustError};
 pub use proven::{ProvenError, ProvenState};
 pub use simin_api::dto;
+pub use snapshot::{KioskSnapshot, SnapshotError, SnapshotScope};
 pub use trust::{Pinning, TrustAnchor, TrustStore};
 pub use verify::{
     verify_header, verify_notary_proof, verify_state_lookup, verify_tx_inclusion, VerifiedAnchor,
