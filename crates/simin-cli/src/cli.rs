@@ -258,6 +258,12 @@ pub enum WalletCommand {
     /// A short-lived check-in payload for a facility's offline kiosk (audience
     /// did:simin:<facility>, a fresh random nonce, signed now), optionally as a QR code.
     Checkin(crate::kiosk::CheckinArgs),
+    /// Sign in to a city service with the citizen card (OpenID4VP): shows who asks for
+    /// which claims, asks for confirmation, and presents only those claims.
+    Login(crate::wallet_login::LoginArgs),
+    /// Show which services received claims from your card: the city's access log, read
+    /// at the gateway with a presentation of your card number.
+    AccessLog(crate::wallet_login::AccessLogArgs),
     /// Delete a stored credential.
     Remove {
         /// The credential's id (see `simin wallet list`).

@@ -13,6 +13,7 @@ mod output;
 mod testnet;
 mod verify;
 mod wallet;
+mod wallet_login;
 
 use std::process::ExitCode;
 

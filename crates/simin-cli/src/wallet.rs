@@ -55,6 +55,12 @@ pub async fn run(args: WalletArgs, node: &str, json: bool) -> anyhow::Result<()>
             present(&dir, &request, json)
         }
         WalletCommand::Checkin(args) => crate::kiosk::checkin(&open(&dir)?, &args, json),
+        WalletCommand::Login(args) => {
+            crate::wallet_login::login(&open(&dir)?, &args, node, json).await
+        }
+        WalletCommand::AccessLog(args) => {
+            crate::wallet_login::access_log(&open(&dir)?, &args, node, json).await
+        }
         WalletCommand::Remove { id } => remove(&dir, &id, json),
     }
 }

@@ -16,12 +16,14 @@
 pub mod error;
 pub mod holder;
 pub mod oid4vci;
+pub mod oid4vp;
 pub mod present;
 pub mod store;
 
 pub use error::WalletError;
 pub use holder::Holder;
 pub use oid4vci::Oid4vciError;
+pub use oid4vp::Oid4vpError;
 pub use present::{
     disclosable_claims, present, read_credential, CredentialView, DisclosableClaim, PresentError,
     PresentationRequest,
