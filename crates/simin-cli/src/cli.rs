@@ -54,6 +54,10 @@ pub enum Command {
     /// credentials and change their status.
     #[command(subcommand)]
     Issuer(crate::issuer::IssuerCommand),
+    /// The city's OpenID Connect provider ("Sign in with Citizen Card"): run it, and
+    /// register the services that use it.
+    #[command(subcommand)]
+    Gateway(crate::gateway::GatewayCommand),
     /// A facility's check-in kiosk: sync a proven snapshot of the chain while online,
     /// then verify wallets' check-in payloads offline.
     #[command(subcommand)]
@@ -165,6 +169,12 @@ pub struct DevnetArgs {
     /// Where the demo citizen-card issuer (OpenID4VCI) listens.
     #[arg(long, default_value = "127.0.0.1:8090", value_name = "ADDR")]
     pub issuer: SocketAddr,
+    /// Where the OpenID Connect provider ("Sign in with Citizen Card") listens.
+    #[arg(long, default_value = "127.0.0.1:8091", value_name = "ADDR")]
+    pub gateway: SocketAddr,
+    /// Where the demo library service (an OpenID Connect client) listens.
+    #[arg(long, default_value = "127.0.0.1:8092", value_name = "ADDR")]
+    pub demo_service: SocketAddr,
 }
 
 #[derive(Debug, Subcommand)]

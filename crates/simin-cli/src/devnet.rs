@@ -33,6 +33,8 @@ struct DevnetOutput {
     issuer: String,
     issuer_home: PathBuf,
     issuer_admin_token: PathBuf,
+    gateway: String,
+    demo_service: String,
 }
 
 pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
@@ -69,6 +71,21 @@ pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
             return Err(e);
         }
     };
+    let gateway = match crate::gateway::start_devnet_gateway(
+        &data_dir,
+        &first,
+        args.gateway,
+        args.demo_service,
+    )
+    .await
+    {
+        Ok(gateway) => gateway,
+        Err(e) => {
+            issuer.stop().await;
+            stop_all(nodes).await;
+            return Err(e);
+        }
+    };
     let out = DevnetOutput {
         chain_id: layout.chain_id.to_string(),
         data_dir,
@@ -81,6 +98,8 @@ pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
         issuer: issuer.url.clone(),
         issuer_home: issuer.home.clone(),
         issuer_admin_token: IssuerHome::new(&issuer.home).admin_token(),
+        gateway: gateway.url.clone(),
+        demo_service: gateway.demo_url.clone(),
     };
     if json {
         output::json(&out);
@@ -99,10 +118,19 @@ pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
             out.issuer,
             simin_types::identity::did_of(&issuer.org)
         ));
+        output::line(&format!(
+            "  login (OIDC) {} (Sign in with Citizen Card)",
+            out.gateway
+        ));
+        output::line(&format!(
+            "  demo service {} (Mapo Public Library)",
+            out.demo_service
+        ));
         output::line("press Ctrl-C to stop; run again to resume the same chain");
     }
     wait_for_stop_signal().await?;
     output::notice("stopping the devnet...");
+    gateway.stop().await;
     issuer.stop().await;
     stop_all(nodes).await;
     Ok(())

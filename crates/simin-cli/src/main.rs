@@ -5,6 +5,7 @@ mod bench_report;
 mod cli;
 mod credential;
 mod devnet;
+mod gateway;
 mod issuer;
 mod keys;
 mod kiosk;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Command::Devnet(_)
             | Command::Node(_)
             | Command::Issuer(issuer::IssuerCommand::Serve { .. })
+            | Command::Gateway(gateway::GatewayCommand::Serve(_))
     );
     let solo = matches!(&cli.command, Command::Devnet(args) if args.validators == 1);
     init_logging(&match (runs_node, solo) {
@@ -87,6 +89,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wallet(args) => wallet::run(args, &cli.node, json).await,
         Command::Issuer(command) => issuer::run(command, &cli.node, json).await,
         Command::Kiosk(command) => kiosk::run(command, &cli.node, json).await,
+        Command::Gateway(command) => gateway::run(&cli.node, command, json).await,
         Command::Verify(args) => {
             let client = simin_client::Client::new(&cli.node)?;
             let sources = verify::TrustSources {
