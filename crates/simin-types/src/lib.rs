@@ -8,6 +8,7 @@ pub mod auth;
 mod block;
 mod cert;
 mod codec;
+pub mod data;
 mod error;
 mod evidence;
 mod genesis;
@@ -26,6 +27,10 @@ pub use calls::{
 };
 pub use cert::{vote_sign_bytes, CommitCertificate, CommitSignature, Validator, ValidatorSet};
 pub use codec::{decode, encode};
+pub use data::{
+    reading_leaf, BatchRecord, Benefit, Consent, DataCall, DataSource, Dataset, EligibilityDecision,
+    PersonalRecord, ReadingBatch, ReadingLeaf, RecordEvent, RecordLogEntry,
+};
 pub use error::TypesError;
 pub use evidence::{
     signed_vote_bytes, ConflictingVote, Equivocation, EquivocationRecord, VoteKind, WhichVote,

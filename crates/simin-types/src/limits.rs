@@ -56,3 +56,12 @@ pub const ACCESS_ENTRIES_MAX: usize = 512;
 pub const ACCESS_CLAIMS_MAX: usize = 32;
 /// Longest pairwise subject, in bytes.
 pub const SUBJECT_BYTES_MAX: usize = 64;
+
+/// Most readings in one batch.
+pub const READINGS_PER_BATCH_MAX: u32 = 65_536;
+/// Most datasets one source may feed.
+pub const SOURCE_DATASETS_MAX: usize = 16;
+/// Longest benefit policy, in bytes.
+pub const POLICY_BYTES_MAX: usize = 16 * 1024;
+/// Most evidence hashes of one decision.
+pub const DECISION_EVIDENCE_MAX: usize = 16;

@@ -129,3 +129,67 @@ pub fn access_record(subject: &str, seq: u64) -> Vec<u8> {
     ]
     .concat()
 }
+
+/// A dataset (a `Dataset`, borsh).
+pub fn dataset(id: &str) -> Vec<u8> {
+    [b"data/dataset/".as_slice(), id.as_bytes()].concat()
+}
+
+/// A data source (a `DataSource`, borsh).
+pub fn data_source(id: &str) -> Vec<u8> {
+    [b"data/source/".as_slice(), id.as_bytes()].concat()
+}
+
+/// The `seq` of a source's last committed batch (a `u64`, borsh; absent: none yet).
+pub fn data_source_seq(id: &str) -> Vec<u8> {
+    [b"data/seq/".as_slice(), id.as_bytes()].concat()
+}
+
+/// A committed batch of a source (a `BatchRecord`, borsh). Source ids never contain
+/// `/`; `seq` is big-endian, so one source's batches sort in order.
+pub fn data_batch(source: &str, seq: u64) -> Vec<u8> {
+    [
+        b"data/batch/".as_slice(),
+        source.as_bytes(),
+        b"/",
+        &seq.to_be_bytes(),
+    ]
+    .concat()
+}
+
+/// A personal record (a `PersonalRecord`, borsh).
+pub fn personal_record(id: &Hash) -> Vec<u8> {
+    [b"data/record/".as_slice(), &id.0].concat()
+}
+
+/// A consent (a `Consent`, borsh). Organisation ids never contain `/`.
+pub fn consent(record: &Hash, organization: &OrgId, purpose: &str) -> Vec<u8> {
+    [
+        b"data/consent/".as_slice(),
+        &record.0,
+        organization.as_str().as_bytes(),
+        b"/",
+        purpose.as_bytes(),
+    ]
+    .concat()
+}
+
+/// How many log entries a record has (a `u64`, borsh).
+pub fn record_log_count(record: &Hash) -> Vec<u8> {
+    [b"data/log/".as_slice(), &record.0, b"n"].concat()
+}
+
+/// Entry `seq` (from 0) of a record's log (a `RecordLogEntry`, borsh).
+pub fn record_log(record: &Hash, seq: u64) -> Vec<u8> {
+    [b"data/log/".as_slice(), &record.0, b"r", &seq.to_be_bytes()].concat()
+}
+
+/// A benefit's requirements (a `Benefit`, borsh).
+pub fn benefit(id: &str) -> Vec<u8> {
+    [b"data/benefit/".as_slice(), id.as_bytes()].concat()
+}
+
+/// An eligibility decision (an `EligibilityDecision`, borsh).
+pub fn decision(id: &Hash) -> Vec<u8> {
+    [b"data/decision/".as_slice(), &id.0].concat()
+}
