@@ -16,13 +16,28 @@ const WAIT: Duration = Duration::from_secs(45);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devnet_survives_kill_9() {
     let binary = simin_binary().expect("the simin binary");
-    let ports = PortBlock::claim(1).expect("ports");
+    // The API, the card issuer, the login provider and the demo library.
+    let ports = PortBlock::claim(4).expect("ports");
     let dir = tempfile::tempdir().expect("a temp dir");
     let data = dir.path().join("devnet");
     let api = format!("127.0.0.1:{}", ports.base());
     let log = dir.path().join("devnet.log");
     let (data_arg, api_arg) = (data.to_string_lossy().into_owned(), api.clone());
-    let args = ["devnet", "--data-dir", &data_arg, "--api", &api_arg];
+    let [issuer, gateway, demo] =
+        [1, 2, 3].map(|i| format!("127.0.0.1:{}", ports.base() + i));
+    let args = [
+        "devnet",
+        "--data-dir",
+        &data_arg,
+        "--api",
+        &api_arg,
+        "--issuer",
+        &issuer,
+        "--gateway",
+        &gateway,
+        "--demo-service",
+        &demo,
+    ];
     let client = Client::new(&format!("http://{api}")).expect("a client");
 
     let outcome = tokio::time::timeout(TEST_TIMEOUT, async {

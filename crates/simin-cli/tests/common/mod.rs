@@ -36,10 +36,14 @@ impl Devnet {
         Devnet::start_with_issuer(home, data_dir, api, &issuer)
     }
 
-    /// A devnet whose demo citizen-card issuer listens on `issuer`.
+    /// A devnet whose demo citizen-card issuer listens on `issuer` (its login provider
+    /// and demo library on free ports, so that devnets of parallel tests never collide).
     pub fn start_with_issuer(home: &Path, data_dir: &Path, api: &str, issuer: &str) -> Devnet {
+        let gateway = format!("127.0.0.1:{}", free_port());
+        let demo = format!("127.0.0.1:{}", free_port());
         let child = command(home, data_dir)
             .args(["devnet", "--api", api, "--issuer", issuer])
+            .args(["--gateway", &gateway, "--demo-service", &demo])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
