@@ -1,15 +1,19 @@
-//! `simin-bench`: the credential benchmark of issue 4, run by `scripts/bench-credentials`.
+//! `simin-bench`: the credential benchmark of issue 4, run by `scripts/bench-credentials`,
+//! and the integrated login benchmark of issue 5, run by `scripts/bench-login`.
 //!
 //! `simin-bench fixtures --dir D` writes presentations and credentials that every
 //! verifier in the comparison reads; `simin-bench measure --dir D` times simin's
 //! verifiers and the cryptographic floors on them, on the calling thread, and prints one
 //! JSON object per measurement on stdout; `--profile` adds the cost of each stage of the
-//! full verifier.
+//! full verifier. `simin-bench login` runs a devnet node, the OpenID Connect provider and
+//! concurrent clients doing complete logins in this process, and prints the rate, the
+//! latencies, the CPU each part spent and the access log's arrival on chain.
 
 // The program's output is its measurements, printed on stdout.
 #![allow(clippy::print_stdout)]
 
 mod fixtures;
+mod login;
 mod measure;
 mod profile;
 mod world;
@@ -24,7 +28,7 @@ use serde_json::json;
 use crate::measure::Settings;
 
 #[derive(Debug, Parser)]
-#[command(about = "Credential verification benchmarks (issue 4)")]
+#[command(about = "Credential verification (issue 4) and integrated login (issue 5) benchmarks")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -67,6 +71,27 @@ enum Command {
         #[arg(long)]
         only: Option<String>,
     },
+    /// Complete logins through the OpenID Connect provider, node and provider in process.
+    Login {
+        /// Distinct citizen cards, used in turn.
+        #[arg(long, default_value_t = 1000)]
+        cards: usize,
+        /// Concurrent clients, each doing one login after the other.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Warm-up before the timed window, milliseconds.
+        #[arg(long, default_value_t = 3000)]
+        warmup_ms: u64,
+        /// The timed window, milliseconds.
+        #[arg(long, default_value_t = 20_000)]
+        duration_ms: u64,
+        /// Worker threads of each runtime (node, provider, clients).
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// An empty directory for the devnet; a temporary one by default.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -101,6 +126,26 @@ fn main() -> anyhow::Result<()> {
                 rounds,
             };
             measure_all(&dir, settings, profile, only.as_deref())?;
+        }
+        Command::Login {
+            cards,
+            concurrency,
+            warmup_ms,
+            duration_ms,
+            workers,
+            dir,
+        } => {
+            let settings = login::Settings {
+                cards,
+                concurrency,
+                warmup: Duration::from_millis(warmup_ms),
+                duration: Duration::from_millis(duration_ms),
+                workers,
+                dir,
+            };
+            for line in login::run(&settings)? {
+                println!("{line}");
+            }
         }
     }
     Ok(())
