@@ -3,11 +3,14 @@
 use std::collections::BTreeSet;
 
 use simin_types::{
-    limits, Call, GovernanceCall, Hash, Height, NotaryCall, OrgId, Organization, PublicKey, Tx,
+    limits, BlockTime, Call, GovernanceCall, Hash, Height, NotaryCall, OrgId, Organization,
+    PublicKey, Tx,
 };
 
 use crate::state::Overlay;
-use crate::{auth, evidence, governance, identity, notary, BlockContext, LedgerError, StateView};
+use crate::{
+    auth, data, evidence, governance, identity, notary, BlockContext, LedgerError, StateView,
+};
 
 /// Why a module refused a call. Stateless ones ([`check_call`]) keep a transaction out of
 /// blocks; the others fail it inside a block with a receipt carrying [`CallError::code`].
@@ -109,6 +112,102 @@ pub enum CallError {
     InvalidAccess { reason: String },
     #[error("{signer} is not a key of an active organisation with the identity provider role")]
     NotAnIdentityProvider { signer: PublicKey },
+    #[error("invalid dataset {id:?}: {reason}")]
+    InvalidDataset { id: String, reason: String },
+    #[error("invalid data source {id:?}: {reason}")]
+    InvalidSource { id: String, reason: String },
+    #[error("invalid batch of readings: {reason}")]
+    InvalidReadingBatch { reason: String },
+    #[error("invalid personal record: {reason}")]
+    InvalidRecord { reason: String },
+    #[error("invalid consent: {reason}")]
+    InvalidConsent { reason: String },
+    #[error("invalid benefit {id:?}: {reason}")]
+    InvalidBenefit { id: String, reason: String },
+    #[error("invalid eligibility decision: {reason}")]
+    InvalidDecision { reason: String },
+    #[error("organisation {id} is inactive")]
+    OrganizationInactive { id: OrgId },
+    #[error("{signer} is not a city authority or a key of an active agency")]
+    NotADatasetRegistrar { signer: PublicKey },
+    #[error("dataset {id} belongs to {owner}; only it or a city authority may replace it")]
+    NotDatasetOwner { id: String, owner: OrgId },
+    #[error("no dataset {id} is registered")]
+    UnknownDataset { id: String },
+    #[error("{organization} is not an active organisation with the data source role")]
+    NotADataSource { organization: OrgId },
+    #[error("{signer} is not a city authority or a key of the organisation of source {source_id}")]
+    NotSourceController {
+        signer: PublicKey,
+        source_id: String,
+    },
+    #[error("key {key} belongs to organisation {organization}; a source or a record owner needs a key of its own")]
+    OrganizationKey { key: PublicKey, organization: OrgId },
+    #[error("no data source {id} is registered")]
+    UnknownSource { id: String },
+    #[error("data source {id} is inactive")]
+    SourceInactive { id: String },
+    #[error("{signer} is not the key of source {source_id}")]
+    NotSourceKey {
+        signer: PublicKey,
+        source_id: String,
+    },
+    #[error("source {source_id} may not feed dataset {dataset}")]
+    DatasetNotAllowed { source_id: String, dataset: String },
+    #[error("batch {got} of source {source_id} is out of order; the next is {expected}")]
+    BatchOutOfOrder {
+        source_id: String,
+        got: u64,
+        expected: u64,
+    },
+    #[error("the batch's last reading at {last_time} is more than {drift_ms} ms after the block time {block_time}")]
+    BatchFromFuture {
+        last_time: BlockTime,
+        block_time: BlockTime,
+        drift_ms: u64,
+    },
+    #[error("{signer} is not a key of an active organisation")]
+    NotAnOrganizationKey { signer: PublicKey },
+    #[error("record {id} already exists")]
+    RecordExists { id: Hash },
+    #[error("no record {id} exists")]
+    UnknownRecord { id: Hash },
+    #[error("record {id} is erased")]
+    RecordErased { id: Hash },
+    #[error("the signer is not the owner key of record {record}")]
+    NotRecordOwner { record: Hash },
+    #[error("the signer is neither the owner key nor a key of the holder of record {record}")]
+    NotRecordController { record: Hash },
+    #[error("the record has no consent for {organization} and purpose {purpose}")]
+    UnknownConsent {
+        organization: OrgId,
+        purpose: String,
+    },
+    #[error("the record's consent for {organization} and purpose {purpose} is already revoked")]
+    ConsentRevoked {
+        organization: OrgId,
+        purpose: String,
+    },
+    #[error("{organization} has no consent valid at this block to read the record for {purpose}")]
+    NoConsent {
+        organization: OrgId,
+        purpose: String,
+    },
+    #[error("{signer} is not a key of {organization}, or it is not an active agency or service")]
+    NotABenefitPublisher {
+        signer: PublicKey,
+        organization: OrgId,
+    },
+    #[error("benefit {id} belongs to {organization}")]
+    BenefitTaken { id: String, organization: OrgId },
+    #[error("no benefit {id} is published")]
+    UnknownBenefit { id: String },
+    #[error("{signer} is not a key of the organisation of benefit {benefit}")]
+    NotBenefitOrganization { signer: PublicKey, benefit: String },
+    #[error("the decision applied another policy than benefit {benefit}'s current one, {current}")]
+    StalePolicy { benefit: String, current: Hash },
+    #[error("decision {id} already exists")]
+    DecisionExists { id: Hash },
 }
 
 impl CallError {
@@ -154,6 +253,41 @@ impl CallError {
             CallError::ServiceInactive { .. } => "auth.service_inactive",
             CallError::InvalidAccess { .. } => "auth.invalid_access",
             CallError::NotAnIdentityProvider { .. } => "auth.not_an_identity_provider",
+            CallError::InvalidDataset { .. } => "data.invalid_dataset",
+            CallError::InvalidSource { .. } => "data.invalid_source",
+            CallError::InvalidReadingBatch { .. } => "data.invalid_batch",
+            CallError::InvalidRecord { .. } => "data.invalid_record",
+            CallError::InvalidConsent { .. } => "data.invalid_consent",
+            CallError::InvalidBenefit { .. } => "data.invalid_benefit",
+            CallError::InvalidDecision { .. } => "data.invalid_decision",
+            CallError::OrganizationInactive { .. } => "data.organization_inactive",
+            CallError::NotADatasetRegistrar { .. } => "data.not_a_dataset_registrar",
+            CallError::NotDatasetOwner { .. } => "data.not_dataset_owner",
+            CallError::UnknownDataset { .. } => "data.unknown_dataset",
+            CallError::NotADataSource { .. } => "data.not_a_data_source",
+            CallError::NotSourceController { .. } => "data.not_source_controller",
+            CallError::OrganizationKey { .. } => "data.organization_key",
+            CallError::UnknownSource { .. } => "data.unknown_source",
+            CallError::SourceInactive { .. } => "data.source_inactive",
+            CallError::NotSourceKey { .. } => "data.not_source_key",
+            CallError::DatasetNotAllowed { .. } => "data.dataset_not_allowed",
+            CallError::BatchOutOfOrder { .. } => "data.batch_out_of_order",
+            CallError::BatchFromFuture { .. } => "data.batch_from_future",
+            CallError::NotAnOrganizationKey { .. } => "data.not_an_organization_key",
+            CallError::RecordExists { .. } => "data.record_exists",
+            CallError::UnknownRecord { .. } => "data.unknown_record",
+            CallError::RecordErased { .. } => "data.record_erased",
+            CallError::NotRecordOwner { .. } => "data.not_record_owner",
+            CallError::NotRecordController { .. } => "data.not_record_controller",
+            CallError::UnknownConsent { .. } => "data.unknown_consent",
+            CallError::ConsentRevoked { .. } => "data.consent_revoked",
+            CallError::NoConsent { .. } => "data.no_consent",
+            CallError::NotABenefitPublisher { .. } => "data.not_a_benefit_publisher",
+            CallError::BenefitTaken { .. } => "data.benefit_taken",
+            CallError::UnknownBenefit { .. } => "data.unknown_benefit",
+            CallError::NotBenefitOrganization { .. } => "data.not_benefit_organization",
+            CallError::StalePolicy { .. } => "data.stale_policy",
+            CallError::DecisionExists { .. } => "data.decision_exists",
         }
     }
 }
@@ -180,6 +314,7 @@ pub fn check_call(call: &Call) -> Result<(), CallError> {
         Call::Consensus(call) => evidence::check(call),
         Call::Identity(call) => identity::check(call),
         Call::Auth(call) => auth::check(call),
+        Call::Data(call) => data::check(call),
     }
 }
 
@@ -283,5 +418,6 @@ pub(crate) fn execute(
         Call::Consensus(call) => evidence::execute(state, before, ctx, &tx.signer, tx_hash, call),
         Call::Identity(call) => identity::execute(state, ctx, &tx.signer, call),
         Call::Auth(call) => auth::execute(state, ctx, &tx.signer, call),
+        Call::Data(call) => data::execute(state, ctx, &tx.signer, call),
     }
 }

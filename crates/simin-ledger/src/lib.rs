@@ -16,6 +16,7 @@ mod admission;
 pub mod auth;
 mod block;
 mod call;
+pub mod data;
 mod error;
 mod evidence;
 mod genesis;

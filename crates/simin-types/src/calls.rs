@@ -6,7 +6,9 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
-use crate::{AuthCall, BlockTime, Equivocation, Hash, Height, IdentityCall, OrgId, PublicKey};
+use crate::{
+    AuthCall, BlockTime, DataCall, Equivocation, Hash, Height, IdentityCall, OrgId, PublicKey,
+};
 
 /// What a transaction asks the ledger to do, addressed to one module.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -17,6 +19,7 @@ pub enum Call {
     Consensus(ConsensusCall),
     Identity(IdentityCall),
     Auth(AuthCall),
+    Data(DataCall),
 }
 
 impl Call {
@@ -40,6 +43,7 @@ impl Call {
             }
             Call::Identity(call) => call.name(),
             Call::Auth(call) => call.name(),
+            Call::Data(call) => call.name(),
         }
     }
 }
