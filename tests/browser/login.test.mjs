@@ -59,7 +59,10 @@ test('a citizen signs in to the library with the citizen card', async () => {
   assert.equal(await page.locator('#service-name').innerText(), 'Mapo Public Library');
   const scopes = await page.locator('#claims li[data-scope]').evaluateAll((els) => els.map((el) => el.dataset.scope));
   assert.deepEqual(scopes, ['age_over_14', 'resident_district']);
-  assert.equal(await page.locator('.qr svg').count(), 1, 'a QR code for a phone');
+  // The QR code for a phone: an SVG image the page loads.
+  const qr = page.locator('.qr img');
+  await qr.waitFor();
+  assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR code is drawn');
   await page.screenshot({ path: join(SHOTS, 'login-approval.png'), fullPage: true });
 
   const said = await approveWithWallet();

@@ -26,7 +26,7 @@ impl Default for Timeouts {
         Timeouts {
             login: Duration::from_secs(300),
             code: Duration::from_secs(60),
-            token: Duration::from_secs(600),
+            token: Duration::from_secs(300),
             registry_cache: Duration::from_secs(1),
             access_batch: Duration::from_millis(200),
         }

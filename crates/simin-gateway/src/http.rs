@@ -48,6 +48,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/authorize", get(authorize))
         .route("/login/{id}/status", get(status))
         .route("/login/{id}/continue", get(continue_in_browser))
+        .route("/login/{id}/qr.svg", get(qr_code))
         .route("/oid4vp/requests/{id}", get(request_object))
         .route("/oid4vp/response", axum::routing::post(wallet_response))
         .route("/token", axum::routing::post(token))
@@ -124,7 +125,7 @@ fn html(status: StatusCode, body: String) -> Response {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; frame-ancestors 'none'",
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
         ),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -260,6 +261,28 @@ async fn continue_in_browser(
                 "Unknown or expired request",
                 "This request expired, or was started in another browser.",
             ),
+        ),
+    }
+}
+
+/// The wallet link of a waiting request as a QR code, served apart from the page so
+/// that only a browser showing it to a phone pays for drawing it.
+async fn qr_code(State(gateway): State<Shared>, Path(id): Path<String>) -> Response {
+    match gateway.wallet_link_of(&id) {
+        Some(link) => {
+            let svg = tokio::task::spawn_blocking(move || pages::qr_svg(&link))
+                .await
+                .unwrap_or_default();
+            let mut response = svg.into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml"),
+            );
+            no_store(response)
+        }
+        None => oauth_error(
+            &OAuthError::invalid_request("no such request, or it expired"),
+            StatusCode::NOT_FOUND,
         ),
     }
 }

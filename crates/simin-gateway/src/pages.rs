@@ -44,8 +44,10 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-fn qr_svg(text: &str) -> String {
-    qrcode::QrCode::new(text.as_bytes())
+/// The QR code of a wallet link, as SVG (error correction L: the link is short-lived and
+/// shown on a screen; a higher level only makes the code denser and slower to render).
+pub(crate) fn qr_svg(text: &str) -> String {
+    qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::L)
         .map(|code| {
             code.render::<qrcode::render::svg::Color<'_>>()
                 .min_dimensions(220, 220)
@@ -86,7 +88,7 @@ your citizen card: only your card number is read, to find your records.</p>"
     let link = escape(&approval.wallet_link);
     let body = format!(
         "<h1>{}</h1>{asks}\
-<div class=\"row\"><div class=\"qr\" title=\"Scan with your wallet\">{}</div>\
+<div class=\"row\"><div class=\"qr\"><img src=\"/login/{id}/qr.svg\" alt=\"QR code: scan it with your wallet\" width=\"220\" height=\"220\"></div>\
 <div><p>Scan the code with your citizen-card wallet, or on this device:</p>\
 <p><a class=\"button\" id=\"wallet-link\" href=\"{link}\" data-wallet-link=\"{link}\">Open my wallet</a></p>\
 <p class=\"muted\">Command-line wallet: <code>simin wallet login '{link}'</code></p></div></div>\
@@ -111,7 +113,6 @@ your citizen card: only your card number is read, to find your records.</p>"
 }})();
 </script>",
         escape(&title),
-        qr_svg(&approval.wallet_link),
     );
     page(&title, &body)
 }

@@ -447,6 +447,14 @@ impl Gateway {
         })
     }
 
+    /// The wallet link of a request still waiting for the wallet.
+    pub fn wallet_link_of(&self, id: &str) -> Option<String> {
+        self.sessions
+            .pending(id, self.now_ms())
+            .filter(|p| matches!(p.outcome, Outcome::Waiting))
+            .map(|_| self.wallet_link(id))
+    }
+
     /// The signed OpenID4VP request object of a waiting request.
     pub fn request_object(&self, id: &str) -> Result<String, OAuthError> {
         let now_ms = self.now_ms();
@@ -594,6 +602,7 @@ impl Gateway {
                     auth_time: now_ms / 1000,
                     expires_ms: self.expiry(self.timeouts.code),
                     redeemed: None,
+                    reused: false,
                 };
                 self.sessions
                     .insert_code(&code, grant)
@@ -697,16 +706,10 @@ impl Gateway {
         }
         let now_ms = self.now_ms();
         let invalid_grant = |text: &str| OAuthError::new("invalid_grant", text);
-        // Every check of the code happens inside `redeem`, so a refused request does
-        // not use the code up; a code is used up only by the request it is issued for.
-        let mut issued: Option<(String, String)> = None;
-        let result = self.sessions.redeem(code, now_ms, |grant| {
-            check_grant(grant, &service, params)?;
-            let (access_token, id_token, key) = self.issue_tokens(grant, now_ms)?;
-            issued = Some((access_token, id_token));
-            Ok(vec![key])
-        });
-        let grant = match result {
+        let grant = match self
+            .sessions
+            .redeem(code, now_ms, |grant| check_grant(grant, &service, params))
+        {
             Ok(Some(grant)) => grant,
             Ok(None) => return Err(invalid_grant("the code is unknown or expired")),
             Err(CodeRefusal::Reused) => {
@@ -717,7 +720,8 @@ impl Gateway {
             }
             Err(CodeRefusal::Failed(e)) => return Err(e),
         };
-        let (access_token, id_token) = issued.expect("set when the code is redeemed");
+        let (access_token, id_token, key) = self.issue_tokens(&grant, now_ms)?;
+        self.sessions.bind_token(code, key);
         let entry = AccessEntry {
             kind: AccessKind::Login,
             client_id: grant.login.client_id.clone(),

@@ -17,8 +17,10 @@ use crate::error::{GatewayError, OAuthError};
 
 /// Most logins waiting for a wallet at once.
 pub(crate) const PENDING_MAX: usize = 100_000;
-/// Most live codes and tokens.
-pub(crate) const GRANTS_MAX: usize = 200_000;
+/// Most live codes and tokens: at 2,000 logins/s, five minutes of access tokens.
+pub(crate) const GRANTS_MAX: usize = 1_000_000;
+/// How long an answered request stays once its result was handed out.
+const TAKEN_KEEP_MS: u64 = 30_000;
 
 /// What an authorization request asked for, once checked.
 #[derive(Clone, Debug)]
@@ -81,6 +83,8 @@ pub(crate) struct CodeGrant {
     pub expires_ms: u64,
     /// The digests of the access tokens issued for it, once redeemed.
     pub redeemed: Option<Vec<[u8; 32]>>,
+    /// Someone presented it again after its redemption.
+    pub reused: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -130,6 +134,10 @@ impl Sessions {
         match map.get_mut(id) {
             Some(p) if p.expires_ms > now_ms && matches!(p.outcome, Outcome::Waiting) => {
                 p.outcome = outcome;
+                if p.browser.is_none() {
+                    // No browser will come for it: the wallet had its answer.
+                    p.expires_ms = p.expires_ms.min(now_ms.saturating_add(TAKEN_KEEP_MS));
+                }
                 true
             }
             _ => false,
@@ -149,7 +157,11 @@ impl Sessions {
         }
         match pending.outcome {
             Outcome::Waiting | Outcome::Taken => Some(pending.outcome.clone()),
-            _ => Some(std::mem::replace(&mut pending.outcome, Outcome::Taken)),
+            _ => {
+                // Kept briefly, to tell a second window the login is done, then forgotten.
+                pending.expires_ms = pending.expires_ms.min(now_ms.saturating_add(TAKEN_KEEP_MS));
+                Some(std::mem::replace(&mut pending.outcome, Outcome::Taken))
+            }
         }
     }
 
@@ -174,13 +186,14 @@ impl Sessions {
         Ok(())
     }
 
-    /// Redeems a code: the grant if it was live and unused. A reused code revokes the
-    /// tokens issued for it (RFC 6749 section 4.1.2) and is refused.
+    /// Redeems a code: the grant if it was live, unused and `check` accepts it. A reused
+    /// code revokes the tokens issued for it (RFC 6749 section 4.1.2) and is refused; a
+    /// request `check` refuses does not use the code up.
     pub fn redeem(
         &self,
         code: &str,
         now_ms: u64,
-        issue: impl FnOnce(&CodeGrant) -> Result<Vec<[u8; 32]>, OAuthError>,
+        check: impl FnOnce(&CodeGrant) -> Result<(), OAuthError>,
     ) -> Result<Option<CodeGrant>, CodeRefusal> {
         let mut codes = lock(&self.codes);
         let Some(grant) = codes.get_mut(&digest(code)) else {
@@ -194,11 +207,26 @@ impl Sessions {
             for token in tokens {
                 live.remove(token);
             }
+            grant.reused = true;
             return Err(CodeRefusal::Reused);
         }
-        let tokens = issue(grant).map_err(CodeRefusal::Failed)?;
-        grant.redeemed = Some(tokens);
+        check(grant).map_err(CodeRefusal::Failed)?;
+        grant.redeemed = Some(Vec::new());
         Ok(Some(grant.clone()))
+    }
+
+    /// Files a token issued for a redeemed code (signed outside the lock), so that a
+    /// reuse of the code revokes it; revoked at once if the code was reused meanwhile.
+    pub fn bind_token(&self, code: &str, token: [u8; 32]) {
+        let mut codes = lock(&self.codes);
+        match codes.get_mut(&digest(code)) {
+            Some(grant) if !grant.reused => {
+                grant.redeemed.get_or_insert_with(Vec::new).push(token);
+            }
+            _ => {
+                lock(&self.tokens).remove(&token);
+            }
+        }
     }
 
     pub fn insert_token(&self, token: &str, grant: TokenGrant) -> Result<[u8; 32], GatewayError> {
