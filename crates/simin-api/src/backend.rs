@@ -69,6 +69,11 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The node's metrics registry in the Prometheus text exposition format.
     fn metrics(&self) -> String;
+
+    /// The node's reading store for urban data feeds; `None` on a node without one.
+    fn data(&self) -> Option<&dyn crate::DataBackend> {
+        None
+    }
 }
 
 /// Why the node could not answer a read.

@@ -48,6 +48,11 @@ fn api_routes() -> OpenApiRouter<Shared> {
         .routes(routes!(auth::services))
         .routes(routes!(auth::service))
         .routes(routes!(auth::access_log))
+        .routes(routes!(crate::routes::data::readings))
+        .routes(routes!(crate::routes::data::aggregate))
+        .routes(routes!(crate::routes::data::export_csv))
+        .routes(routes!(crate::routes::data::export_json))
+        .routes(routes!(crate::routes::data::reading_proof))
         .routes(routes!(vcapi::verify_credential))
         .routes(routes!(vcapi::verify_presentation))
         .routes(routes!(ops::metrics))
@@ -60,6 +65,7 @@ fn api_routes() -> OpenApiRouter<Shared> {
     let submit =
         OpenApiRouter::new()
             .routes(routes!(txs::submit))
+            .routes(routes!(crate::routes::data::submit_batch))
             .layer(TimeoutLayer::with_status_code(
                 axum::http::StatusCode::REQUEST_TIMEOUT,
                 SUBMIT_TIMEOUT,

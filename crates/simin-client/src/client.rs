@@ -253,6 +253,112 @@ impl Client {
     }
 }
 
+/// Urban data feeds (`/v1/data/...`).
+impl Client {
+    /// `POST /v1/data/batches`: a signed `data.submit_batch` transaction and its readings.
+    pub async fn submit_batch(
+        &self,
+        tx: &SignedTx,
+        readings: &[simin_data::Reading],
+    ) -> Result<simin_api::dto::data::BatchAccepted, ClientError> {
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            tx: String,
+            readings: &'a [simin_data::Reading],
+        }
+        let url = self.url("/v1/data/batches");
+        let body = Body {
+            tx: hex::encode(tx.encode()),
+            readings,
+        };
+        let request = self
+            .http
+            .post(&url)
+            .json(&body)
+            .timeout(self.config.request_timeout);
+        self.send("batch response", &url, request).await
+    }
+
+    /// `GET /v1/data/{dataset}/readings`: committed readings, oldest first.
+    pub async fn data_readings(
+        &self,
+        dataset: &str,
+        query: &simin_api::dto::data::ReadingsQuery,
+    ) -> Result<simin_api::dto::data::ReadingList, ClientError> {
+        let url = self.url(&format!("/v1/data/{dataset}/readings"));
+        let request = self.http.get(&url).query(query);
+        self.send("readings", &url, request).await
+    }
+
+    /// `GET /v1/data/{dataset}/aggregate` (set `interval` and `field` in `query`).
+    pub async fn data_aggregate(
+        &self,
+        dataset: &str,
+        query: &simin_api::dto::data::ReadingsQuery,
+    ) -> Result<simin_api::dto::data::AggregateResponse, ClientError> {
+        let url = self.url(&format!("/v1/data/{dataset}/aggregate"));
+        let request = self.http.get(&url).query(query);
+        self.send("aggregate", &url, request).await
+    }
+
+    /// `GET /v1/data/{dataset}/export.csv`: the open-data CSV text.
+    pub async fn data_export_csv(
+        &self,
+        dataset: &str,
+        query: &simin_api::dto::data::ReadingsQuery,
+    ) -> Result<String, ClientError> {
+        let url = self.url(&format!("/v1/data/{dataset}/export.csv"));
+        let response = self
+            .http
+            .get(&url)
+            .query(query)
+            .send()
+            .await
+            .map_err(transport(&url))?;
+        let status = response.status();
+        let body = read_limited(&url, response).await?;
+        if !status.is_success() {
+            return Err(ClientError::UnexpectedStatus {
+                url,
+                status: status.as_u16(),
+                body: String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(ERROR_BODY_CHARS_MAX)
+                    .collect(),
+            });
+        }
+        String::from_utf8(body).map_err(|e| ClientError::Decode {
+            what: "CSV export",
+            reason: e.to_string(),
+        })
+    }
+
+    /// `GET /v1/data/{dataset}/export.json`: flat open-data records.
+    pub async fn data_export_json(
+        &self,
+        dataset: &str,
+        query: &simin_api::dto::data::ReadingsQuery,
+    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, ClientError> {
+        let url = self.url(&format!("/v1/data/{dataset}/export.json"));
+        let request = self.http.get(&url).query(query);
+        self.send("JSON export", &url, request).await
+    }
+
+    /// `GET /v1/data/{dataset}/readings/{source}/{seq}/{index}/proof`; `None` when the
+    /// node has no such reading in a committed batch. Check the answer with
+    /// [`crate::verify_reading_proof`].
+    pub async fn reading_proof(
+        &self,
+        dataset: &str,
+        source: &str,
+        seq: u64,
+        index: u32,
+    ) -> Result<Option<simin_api::dto::data::ReadingProofResponse>, ClientError> {
+        let path = format!("/v1/data/{dataset}/readings/{source}/{seq}/{index}/proof");
+        optional(self.get("reading proof", &path).await, &["not-found"])
+    }
+}
+
 /// The `invalid-parameter` problem a node answers for a malformed path segment.
 fn invalid_parameter(what: &str, reason: &str) -> ClientError {
     ClientError::Problem {

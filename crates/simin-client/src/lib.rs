@@ -8,12 +8,14 @@
 //! crate; the `simin` CLI is one of its users.
 
 mod client;
+pub mod data;
 mod error;
 pub mod proven;
 pub mod snapshot;
 mod trust;
 pub mod verify;
 
+pub use data::{verify_reading_proof, ReadingProofError, VerifiedReading};
 pub use client::{Client, ClientConfig, RESPONSE_BYTES_MAX};
 pub use error::{ClientError, TrustError};
 pub use proven::{ProvenError, ProvenState};

@@ -104,6 +104,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("reading store: {0}")]
     Refused(#[from] IngestError),
+    /// A query outside the store's bounds (a client error).
+    #[error("invalid query: {0}")]
+    BadQuery(String),
 }
 
 impl StoreError {

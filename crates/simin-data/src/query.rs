@@ -79,7 +79,7 @@ pub fn parse_interval(text: &str) -> Option<u64> {
 
 /// Why a query is refused (a client error).
 fn bad(reason: String) -> StoreError {
-    StoreError::Corrupt(reason)
+    StoreError::BadQuery(reason)
 }
 
 impl Query {

@@ -21,6 +21,9 @@ const BLOCK_LIST_MAX: usize = 100;
 #[derive(Clone, Debug)]
 pub(crate) struct NodeBackend {
     pub shared: Arc<Shared>,
+    /// The reading store of urban data feeds (`data.redb`); `None` when it could not
+    /// be opened (the rest of the API still works).
+    pub data: Option<Arc<simin_data::DataStore>>,
 }
 
 fn internal(err: impl std::fmt::Display) -> BackendError {
@@ -368,5 +371,9 @@ impl Backend for NodeBackend {
 
     fn metrics(&self) -> String {
         self.shared.metrics.encode()
+    }
+
+    fn data(&self) -> Option<&dyn simin_api::DataBackend> {
+        Some(self)
     }
 }

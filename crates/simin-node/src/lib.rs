@@ -8,6 +8,7 @@
 mod app;
 mod backend;
 pub mod config;
+mod data;
 pub mod devnet;
 pub mod devnet_identity;
 mod error;

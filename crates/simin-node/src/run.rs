@@ -125,7 +125,8 @@ pub async fn start(home: &Home) -> Result<RunningNode, NodeError> {
         })?;
     let api_addr = listener.local_addr().map_err(NodeError::Api)?;
     let (api_stop, stopped) = oneshot::channel::<()>();
-    let backend = Arc::new(NodeBackend { shared });
+    let data = crate::data::open_store(home);
+    let backend = Arc::new(NodeBackend { shared, data });
     let api_task = tokio::spawn(simin_api::serve(listener, backend, async move {
         let _ = stopped.await;
     }));

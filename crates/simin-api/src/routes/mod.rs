@@ -2,6 +2,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod chain;
+pub(crate) mod data;
 pub(crate) mod identity;
 pub(crate) mod ops;
 pub(crate) mod state;
