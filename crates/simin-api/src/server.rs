@@ -21,6 +21,7 @@ use crate::problem::{framework_kind, problem_response, PROBLEM_CONTENT_TYPE};
 use crate::routes::identity::DID_RESOLUTION_CONTENT_TYPE;
 use crate::routes::ops::OpenApiJson;
 use crate::routes::txs::{BODY_BYTES_MAX, WAIT_MS_MAX};
+use crate::routes::records;
 use crate::routes::{auth, chain, identity, ops, state, txs, vcapi, Shared};
 
 /// Time limit of every request except transaction submission.
@@ -53,6 +54,8 @@ fn api_routes() -> OpenApiRouter<Shared> {
         .routes(routes!(crate::routes::data::export_csv))
         .routes(routes!(crate::routes::data::export_json))
         .routes(routes!(crate::routes::data::reading_proof))
+        .routes(routes!(records::record))
+        .routes(routes!(records::consent))
         .routes(routes!(vcapi::verify_credential))
         .routes(routes!(vcapi::verify_presentation))
         .routes(routes!(ops::metrics))

@@ -4,10 +4,12 @@
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
+use simin_api::dto::records::{ConsentLookup, RecordLookup};
 use simin_api::dto::{
     AccessLog, BlockLookup, NodeStatus, NotaryProof, Problem, ServiceList, ServiceLookup,
     StateLookup, SubmitTxRequest, SubmitTxResponse, TxLookup,
 };
+use simin_types::OrgId;
 use simin_types::{state_keys, Hash, Height, PublicKey, SignedTx};
 use tracing::debug;
 
@@ -202,6 +204,38 @@ impl Client {
         }
         let path = format!("/v1/access-log/{subject}?from={from}&limit={limit}");
         self.get("access log", &path).await
+    }
+
+    /// `GET /v1/records/{id}?from=&limit=`: a personal record's public part and a page
+    /// of its access log (the node caps `limit` at 256); `None` when no such record.
+    pub async fn record(
+        &self,
+        id: &Hash,
+        from: u64,
+        limit: u64,
+    ) -> Result<Option<RecordLookup>, ClientError> {
+        let path = format!("/v1/records/{id}?from={from}&limit={limit}");
+        optional(self.get("record", &path).await, &["not-found"])
+    }
+
+    /// `GET /v1/records/{id}/consents?organization=&purpose=`: one consent and whether
+    /// it is valid now; `None` when it was never granted. A malformed purpose gets,
+    /// without a request, the 400 problem the node would send.
+    pub async fn consent(
+        &self,
+        id: &Hash,
+        organization: &OrgId,
+        purpose: &str,
+    ) -> Result<Option<ConsentLookup>, ClientError> {
+        if !simin_ledger::data::is_purpose(purpose) {
+            return Err(invalid_parameter(
+                "purpose",
+                "use 1 to 64 characters of a-z, 0-9, '_'",
+            ));
+        }
+        let path =
+            format!("/v1/records/{id}/consents?organization={organization}&purpose={purpose}");
+        optional(self.get("consent", &path).await, &["not-found"])
     }
 
     fn url(&self, path: &str) -> String {

@@ -18,6 +18,7 @@ pub mod holder;
 pub mod oid4vci;
 pub mod oid4vp;
 pub mod present;
+pub mod records;
 pub mod store;
 
 pub use error::WalletError;

@@ -5,6 +5,7 @@
 //! shapes; [`schema`] describes them for OpenAPI.
 
 pub mod auth;
+pub mod records;
 pub mod data;
 pub(crate) mod hex_bytes;
 pub mod schema;

@@ -5,6 +5,7 @@ pub(crate) mod chain;
 pub(crate) mod data;
 pub(crate) mod identity;
 pub(crate) mod ops;
+pub(crate) mod records;
 pub(crate) mod state;
 pub(crate) mod txs;
 pub(crate) mod vcapi;
