@@ -58,6 +58,10 @@ pub enum Command {
     /// register the services that use it.
     #[command(subcommand)]
     Gateway(crate::gateway::GatewayCommand),
+    /// Paperless eligibility: publish a benefit's requirements, decide an application
+    /// from credential presentations, audit a recorded decision.
+    #[command(subcommand)]
+    Eligibility(crate::eligibility::EligibilityCommand),
     /// A facility's check-in kiosk: sync a proven snapshot of the chain while online,
     /// then verify wallets' check-in payloads offline.
     #[command(subcommand)]

@@ -227,7 +227,7 @@ async fn register(node: &str, args: RegisterArgs, json: bool) -> anyhow::Result<
 }
 
 /// Signs `call`, submits it and waits for its commit; the height it was committed at.
-async fn submit(client: &Client, key: &SigningKey, call: Call) -> anyhow::Result<u64> {
+pub(crate) async fn submit(client: &Client, key: &SigningKey, call: Call) -> anyhow::Result<u64> {
     let status = client.status().await.context("cannot reach the node")?;
     let signer = key.public_key();
     let nonce = client

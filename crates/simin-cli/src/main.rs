@@ -5,6 +5,7 @@ mod bench_report;
 mod cli;
 mod credential;
 mod devnet;
+mod eligibility;
 mod gateway;
 mod issuer;
 mod keys;
@@ -90,6 +91,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Issuer(command) => issuer::run(command, &cli.node, json).await,
         Command::Kiosk(command) => kiosk::run(command, &cli.node, json).await,
         Command::Gateway(command) => gateway::run(&cli.node, command, json).await,
+        Command::Eligibility(command) => eligibility::run(&cli.node, command, json).await,
         Command::Verify(args) => {
             let client = simin_client::Client::new(&cli.node)?;
             let sources = verify::TrustSources {

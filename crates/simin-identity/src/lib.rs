@@ -8,6 +8,7 @@ pub mod card;
 pub mod di;
 pub mod did_key;
 pub mod did_simin;
+pub mod eligibility;
 pub mod jose;
 pub mod sd_jwt;
 pub mod status_list;
