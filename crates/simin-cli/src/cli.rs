@@ -62,6 +62,10 @@ pub enum Command {
     /// from credential presentations, audit a recorded decision.
     #[command(subcommand)]
     Eligibility(crate::eligibility::EligibilityCommand),
+    /// Personal administrative records: consents (grant, revoke), the access log,
+    /// erasure; filing in a vault and consented reads.
+    #[command(subcommand)]
+    Data(crate::records::DataCommand),
     /// A facility's check-in kiosk: sync a proven snapshot of the chain while online,
     /// then verify wallets' check-in payloads offline.
     #[command(subcommand)]
@@ -179,6 +183,9 @@ pub struct DevnetArgs {
     /// Where the demo library service (an OpenID Connect client) listens.
     #[arg(long, default_value = "127.0.0.1:8092", value_name = "ADDR")]
     pub demo_service: SocketAddr,
+    /// Where the family-welfare office's records vault listens.
+    #[arg(long, default_value = "127.0.0.1:8094", value_name = "ADDR")]
+    pub records: SocketAddr,
 }
 
 #[derive(Debug, Subcommand)]
@@ -278,6 +285,9 @@ pub enum WalletCommand {
     /// Show which services received claims from your card: the city's access log, read
     /// at the gateway with a presentation of your card number.
     AccessLog(crate::wallet_login::AccessLogArgs),
+    /// Keys for personal records: one per record, so your records cannot be linked.
+    #[command(subcommand)]
+    Records(crate::records::WalletRecordsCommand),
     /// Delete a stored credential.
     Remove {
         /// The credential's id (see `simin wallet list`).

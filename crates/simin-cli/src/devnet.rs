@@ -35,6 +35,8 @@ struct DevnetOutput {
     issuer_admin_token: PathBuf,
     gateway: String,
     demo_service: String,
+    records_vault: String,
+    records_admin_token: PathBuf,
 }
 
 pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
@@ -86,6 +88,15 @@ pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
             return Err(e);
         }
     };
+    let vault = match crate::records::start_devnet_vault(&data_dir, &first, args.records).await {
+        Ok(vault) => vault,
+        Err(e) => {
+            gateway.stop().await;
+            issuer.stop().await;
+            stop_all(nodes).await;
+            return Err(e);
+        }
+    };
     let out = DevnetOutput {
         chain_id: layout.chain_id.to_string(),
         data_dir,
@@ -100,6 +111,8 @@ pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
         issuer_admin_token: IssuerHome::new(&issuer.home).admin_token(),
         gateway: gateway.url.clone(),
         demo_service: gateway.demo_url.clone(),
+        records_vault: vault.url.clone(),
+        records_admin_token: vault.admin_token_file.clone(),
     };
     if json {
         output::json(&out);
@@ -126,10 +139,16 @@ pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
             "  demo service {} (Mapo Public Library)",
             out.demo_service
         ));
+        output::line(&format!(
+            "  records      {} ({} vault: consented reads, erasure)",
+            out.records_vault,
+            crate::records::DEVNET_RECORDS_HOLDER
+        ));
         output::line("press Ctrl-C to stop; run again to resume the same chain");
     }
     wait_for_stop_signal().await?;
     output::notice("stopping the devnet...");
+    vault.stop().await;
     gateway.stop().await;
     issuer.stop().await;
     stop_all(nodes).await;

@@ -12,6 +12,7 @@ mod keys;
 mod kiosk;
 mod notary;
 mod output;
+mod records;
 mod testnet;
 mod verify;
 mod wallet;
@@ -90,6 +91,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wallet(args) => wallet::run(args, &cli.node, json).await,
         Command::Issuer(command) => issuer::run(command, &cli.node, json).await,
         Command::Kiosk(command) => kiosk::run(command, &cli.node, json).await,
+        Command::Data(command) => records::run(&cli.node, command, json).await,
         Command::Gateway(command) => gateway::run(&cli.node, command, json).await,
         Command::Eligibility(command) => eligibility::run(&cli.node, command, json).await,
         Command::Verify(args) => {

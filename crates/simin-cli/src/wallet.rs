@@ -62,11 +62,14 @@ pub async fn run(args: WalletArgs, node: &str, json: bool) -> anyhow::Result<()>
             crate::wallet_login::access_log(&open(&dir)?, &args, node, json).await
         }
         WalletCommand::Remove { id } => remove(&dir, &id, json),
+        WalletCommand::Records(command) => {
+            crate::records::wallet_records(&open(&dir)?, command, json)
+        }
     }
 }
 
 /// `--wallet`/`SIMIN_WALLET_DIR`, else `~/.simin/wallet`.
-fn wallet_dir(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+pub(crate) fn wallet_dir(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     match given {
         Some(dir) => Ok(dir.to_owned()),
         None => Ok(home_dir()?.join(".simin").join("wallet")),
@@ -98,7 +101,7 @@ fn passphrase(confirm: bool) -> anyhow::Result<Zeroizing<String>> {
 }
 
 /// Opens the wallet in `dir`, with hints for the errors a citizen can fix.
-fn open(dir: &Path) -> anyhow::Result<WalletStore> {
+pub(crate) fn open(dir: &Path) -> anyhow::Result<WalletStore> {
     if !WalletStore::exists(dir)? {
         bail!(
             "no wallet in {} (create one with `simin wallet create`, or pass --wallet DIR)",

@@ -41,14 +41,21 @@ impl Devnet {
     pub fn start_with_issuer(home: &Path, data_dir: &Path, api: &str, issuer: &str) -> Devnet {
         let gateway = format!("127.0.0.1:{}", free_port());
         let demo = format!("127.0.0.1:{}", free_port());
+        let records = format!("127.0.0.1:{}", free_port());
         let child = command(home, data_dir)
             .args(["devnet", "--api", api, "--issuer", issuer])
             .args(["--gateway", &gateway, "--demo-service", &demo])
+            .args(["--records", &records])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("the devnet starts");
         Devnet(child)
+    }
+
+    /// A devnet started by `command` (for tests that choose every port themselves).
+    pub fn spawn(command: &mut Command) -> Devnet {
+        Devnet(command.spawn().expect("the devnet starts"))
     }
 
     pub fn interrupt(&mut self) -> std::process::ExitStatus {
