@@ -1,6 +1,7 @@
 // simin portal: the page's entry point: routing by URL fragment, auto-refresh, the drop zone.
 
 import { api, ApiProblem, sha256File } from './api.js';
+import { DEFAULT_DATASET, dataView, recordView } from './data.js';
 import { lang, setLang, t, translateStatic } from './i18n.js';
 import {
   blocksView, blockView, errorView, h, notaryResult, statusLine, txView,
@@ -84,7 +85,9 @@ function checkView(token) {
 async function route(quiet = false) {
   clearTimeout(refreshTimer);
   const token = ++renderToken;
-  const [, page = '', arg = ''] = (location.hash || '#/').split('/');
+  const [path, query = ''] = (location.hash || '#/').split('?');
+  const [, page = '', rawArg = ''] = path.split('/');
+  const arg = decodeURIComponent(rawArg);
   if (!quiet) view.replaceChildren(h('p', { 'data-testid': 'loading' }, t('loading')));
   refreshStatus();
   try {
@@ -95,6 +98,8 @@ async function route(quiet = false) {
       const proof = await lookupDocument(arg.toLowerCase());
       show(token, h('section', { 'data-testid': 'notary-view' }, h('h1', {}, t('notary.title')), notaryResult(arg.toLowerCase(), proof)));
     } else if (page === 'check') show(token, checkView(token));
+    else if (page === 'data') show(token, await dataView(arg || DEFAULT_DATASET, new URLSearchParams(query)));
+    else if (page === 'record') show(token, await recordView(arg));
     else show(token, errorView(new ApiProblem(404, { detail: location.hash })));
   } catch (error) {
     show(token, errorView(error));

@@ -49,6 +49,11 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("../assets/views.js"),
     },
     Asset {
+        name: "data.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/data.js"),
+    },
+    Asset {
         name: "i18n.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../assets/i18n.js"),
