@@ -384,6 +384,38 @@ async fn consent_revocation_and_erasure_against_a_real_node() {
     );
     values.extend(state_value(&client, &state_keys::consent(&id, &organization, PURPOSE)).await);
 
+    // The holder may erase a record too: only with the admin token, the vault signs the
+    // erasure itself and destroys the key once it is committed.
+    let (status, second) = post(
+        &http,
+        &format!("{vault_url}/admin/records"),
+        json!({
+            "kind": "move_in_report",
+            "owner_public_key": SigningKey::from_seed([43; 32]).public_key(),
+            "content": { "note": "moved" },
+        }),
+        Some(ADMIN_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 201, "{second}");
+    let second_id = second["id"].as_str().expect("an id");
+    let erase_url = format!("{vault_url}/records/{second_id}/erase");
+    let (status, _) = post(&http, &erase_url, json!({}), None).await;
+    assert_eq!(status, 401, "no token, no transaction: nothing to erase by");
+    let (status, body) = post(&http, &erase_url, json!({}), Some(ADMIN_TOKEN)).await;
+    assert_eq!(status, 200, "{body}");
+    let second_id = Hash::from_hex(second_id).expect("hex");
+    let log = client
+        .record(&second_id, 0, 256)
+        .await
+        .expect("reads")
+        .expect("on chain");
+    assert_eq!(log.log.last().map(|e| e.event.as_str()), Some("erased"));
+    assert_eq!(
+        log.log.last().and_then(|e| e.organization.as_deref()),
+        Some(HOLDER)
+    );
+
     // No personal data in the record's state values, nor anywhere in the node's files.
     let _ = stop.send(());
     let _ = server.await;
