@@ -416,6 +416,42 @@ async fn consent_revocation_and_erasure_against_a_real_node() {
         Some(HOLDER)
     );
 
+    // An erasure the owner logged on chain without telling the vault destroys the key at
+    // the vault's next request for the record.
+    let third_owner = SigningKey::from_seed([44; 32]);
+    let (status, third) = post(
+        &http,
+        &format!("{vault_url}/admin/records"),
+        json!({
+            "kind": "welfare_application",
+            "owner_public_key": third_owner.public_key(),
+            "content": { "note": "third" },
+        }),
+        Some(ADMIN_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 201, "{third}");
+    let third_id = Hash::from_hex(third["id"].as_str().expect("an id")).expect("hex");
+    let erased_on_chain = send(
+        &client,
+        &third_owner,
+        DataCall::EraseRecord { record: third_id },
+    )
+    .await
+    .expect("admitted");
+    succeeded(&erased_on_chain);
+    let (_, status, body) = read(&client, &http, &vault_url, &reader_key, third_id).await;
+    assert_eq!(status, 410, "{body}");
+    let described: Value = http
+        .get(format!("{vault_url}/records/{third_id}"))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(described["erased_height"], erased_on_chain.height.0);
+
     // No personal data in the record's state values, nor anywhere in the node's files.
     let _ = stop.send(());
     let _ = server.await;
