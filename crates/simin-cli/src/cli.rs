@@ -62,6 +62,10 @@ pub enum Command {
     /// from credential presentations, audit a recorded decision.
     #[command(subcommand)]
     Eligibility(crate::eligibility::EligibilityCommand),
+    /// Urban data feeds: datasets, sources, a simulated sensor fleet, queries,
+    /// aggregates, open-data export and single-reading proofs.
+    #[command(subcommand)]
+    Feeds(crate::feeds::FeedsCommand),
     /// Personal administrative records: consents (grant, revoke), the access log,
     /// erasure; filing in a vault and consented reads.
     #[command(subcommand)]

@@ -88,6 +88,9 @@ pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
             return Err(e);
         }
     };
+    if let Err(err) = crate::feeds::ensure_demo_dataset(&first, &data_dir.join("keys")).await {
+        tracing::warn!(%err, "the demo dataset seoul.air-quality is not registered");
+    }
     let vault = match crate::records::start_devnet_vault(&data_dir, &first, args.records).await {
         Ok(vault) => vault,
         Err(e) => {

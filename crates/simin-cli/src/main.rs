@@ -6,6 +6,8 @@ mod cli;
 mod credential;
 mod devnet;
 mod eligibility;
+mod feeds;
+mod feeds_bench;
 mod gateway;
 mod issuer;
 mod keys;
@@ -94,6 +96,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Data(command) => records::run(&cli.node, command, json).await,
         Command::Gateway(command) => gateway::run(&cli.node, command, json).await,
         Command::Eligibility(command) => eligibility::run(&cli.node, command, json).await,
+        Command::Feeds(command) => feeds::run(&cli.node, command, json).await,
         Command::Verify(args) => {
             let client = simin_client::Client::new(&cli.node)?;
             let sources = verify::TrustSources {
