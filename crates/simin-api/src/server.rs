@@ -20,8 +20,8 @@ use crate::backend::Backend;
 use crate::problem::{framework_kind, problem_response, PROBLEM_CONTENT_TYPE};
 use crate::routes::identity::DID_RESOLUTION_CONTENT_TYPE;
 use crate::routes::ops::OpenApiJson;
-use crate::routes::txs::{BODY_BYTES_MAX, WAIT_MS_MAX};
 use crate::routes::records;
+use crate::routes::txs::{BODY_BYTES_MAX, WAIT_MS_MAX};
 use crate::routes::{auth, chain, identity, ops, state, txs, vcapi, Shared};
 
 /// Time limit of every request except transaction submission.
@@ -65,14 +65,13 @@ fn api_routes() -> OpenApiRouter<Shared> {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ));
-    let submit =
-        OpenApiRouter::new()
-            .routes(routes!(txs::submit))
-            .routes(routes!(crate::routes::data::submit_batch))
-            .layer(TimeoutLayer::with_status_code(
-                axum::http::StatusCode::REQUEST_TIMEOUT,
-                SUBMIT_TIMEOUT,
-            ));
+    let submit = OpenApiRouter::new()
+        .routes(routes!(txs::submit))
+        .routes(routes!(crate::routes::data::submit_batch))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            SUBMIT_TIMEOUT,
+        ));
     reads.merge(submit)
 }
 

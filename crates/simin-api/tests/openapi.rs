@@ -31,7 +31,10 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/v1/data/{dataset}/aggregate"),
     ("get", "/v1/data/{dataset}/export.csv"),
     ("get", "/v1/data/{dataset}/export.json"),
-    ("get", "/v1/data/{dataset}/readings/{source}/{seq}/{index}/proof"),
+    (
+        "get",
+        "/v1/data/{dataset}/readings/{source}/{seq}/{index}/proof",
+    ),
     ("get", "/v1/records/{id}"),
     ("get", "/v1/records/{id}/consents"),
     ("post", "/credentials/verify"),

@@ -15,8 +15,8 @@ pub mod snapshot;
 mod trust;
 pub mod verify;
 
-pub use data::{verify_reading_proof, ReadingProofError, VerifiedReading};
 pub use client::{Client, ClientConfig, RESPONSE_BYTES_MAX};
+pub use data::{verify_reading_proof, ReadingProofError, VerifiedReading};
 pub use error::{ClientError, TrustError};
 pub use proven::{ProvenError, ProvenState};
 pub use simin_api::dto;

@@ -185,7 +185,9 @@ fn fails(test: &Test, value: &Value, today: Date) -> Option<String> {
         Test::Present(true) => None,
         Test::Present(false) => Some("must not be presented".into()),
         Test::Equals(expected) => (value != expected).then(|| format!("is not {expected}")),
-        Test::OneOf(allowed) => (!allowed.contains(value)).then(|| "is not an allowed value".into()),
+        Test::OneOf(allowed) => {
+            (!allowed.contains(value)).then(|| "is not an allowed value".into())
+        }
         Test::AtLeast(min) => match number() {
             Some(n) if n >= *min => None,
             Some(_) => Some(format!("is below {min}")),
@@ -236,12 +238,27 @@ mod tests {
         let residency = claims(json!({"resident_city": "Seoul"}));
         let family = claims(json!({"children_count": 3}));
         let presented = [
-            Presented { credential_type: "CitizenCard", claims: &card },
-            Presented { credential_type: "Residency", claims: &residency },
-            Presented { credential_type: "MultiChildFamily", claims: &family },
+            Presented {
+                credential_type: "CitizenCard",
+                claims: &card,
+            },
+            Presented {
+                credential_type: "Residency",
+                claims: &residency,
+            },
+            Presented {
+                credential_type: "MultiChildFamily",
+                claims: &family,
+            },
         ];
         let outcome = evaluate(&policy, &presented, day("2026-11-24"));
-        assert_eq!(outcome, Outcome { eligible: true, unmet: vec![] });
+        assert_eq!(
+            outcome,
+            Outcome {
+                eligible: true,
+                unmet: vec![]
+            }
+        );
     }
 
     #[test]
@@ -250,8 +267,14 @@ mod tests {
         let card = claims(json!({"birthdate": "1990-11-25"}));
         let residency = claims(json!({"resident_city": "Busan"}));
         let presented = [
-            Presented { credential_type: "CitizenCard", claims: &card },
-            Presented { credential_type: "Residency", claims: &residency },
+            Presented {
+                credential_type: "CitizenCard",
+                claims: &card,
+            },
+            Presented {
+                credential_type: "Residency",
+                claims: &residency,
+            },
         ];
         let outcome = evaluate(&policy, &presented, day("2026-11-24"));
         assert!(!outcome.eligible);
@@ -283,7 +306,10 @@ mod tests {
         )
         .expect("valid");
         let card = claims(json!({"resident_district": "Mapo-gu"}));
-        let presented = [Presented { credential_type: "CitizenCard", claims: &card }];
+        let presented = [Presented {
+            credential_type: "CitizenCard",
+            claims: &card,
+        }];
         assert!(!evaluate(&policy, &presented, day("2026-11-24")).eligible);
     }
 

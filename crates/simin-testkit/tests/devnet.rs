@@ -23,8 +23,7 @@ async fn devnet_survives_kill_9() {
     let api = format!("127.0.0.1:{}", ports.base());
     let log = dir.path().join("devnet.log");
     let (data_arg, api_arg) = (data.to_string_lossy().into_owned(), api.clone());
-    let [issuer, gateway, demo] =
-        [1, 2, 3].map(|i| format!("127.0.0.1:{}", ports.base() + i));
+    let [issuer, gateway, demo] = [1, 2, 3].map(|i| format!("127.0.0.1:{}", ports.base() + i));
     let args = [
         "devnet",
         "--data-dir",

@@ -28,8 +28,8 @@ pub use calls::{
 pub use cert::{vote_sign_bytes, CommitCertificate, CommitSignature, Validator, ValidatorSet};
 pub use codec::{decode, encode};
 pub use data::{
-    reading_leaf, BatchRecord, Benefit, Consent, DataCall, DataSource, Dataset, EligibilityDecision,
-    PersonalRecord, ReadingBatch, ReadingLeaf, RecordEvent, RecordLogEntry,
+    reading_leaf, BatchRecord, Benefit, Consent, DataCall, DataSource, Dataset,
+    EligibilityDecision, PersonalRecord, ReadingBatch, ReadingLeaf, RecordEvent, RecordLogEntry,
 };
 pub use error::TypesError;
 pub use evidence::{

@@ -5,9 +5,9 @@
 //! shapes; [`schema`] describes them for OpenAPI.
 
 pub mod auth;
-pub mod records;
 pub mod data;
 pub(crate) mod hex_bytes;
+pub mod records;
 pub mod schema;
 
 pub use auth::{
