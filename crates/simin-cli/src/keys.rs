@@ -114,11 +114,14 @@ pub fn load_key(path: &Path) -> anyhow::Result<SigningKey> {
         .with_context(|| format!("{} is not a key file (64 hex characters)", path.display()))
 }
 
-/// `~/.simin/devnet`, or the directory given.
+/// The directory given, else `SIMIN_DEVNET_DIR`, else `~/.simin/devnet`.
 pub fn devnet_dir(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     match given {
         Some(dir) => Ok(dir.to_owned()),
-        None => Ok(home_dir()?.join(".simin").join("devnet")),
+        None => match std::env::var_os("SIMIN_DEVNET_DIR").filter(|d| !d.is_empty()) {
+            Some(dir) => Ok(PathBuf::from(dir)),
+            None => Ok(home_dir()?.join(".simin").join("devnet")),
+        },
     }
 }
 

@@ -45,12 +45,17 @@ export function chart(buckets, field) {
   root.append(svg('polygon', { points: band, class: 'band' }));
   root.append(svg('polyline', { points: buckets.map((b) => `${x(b.start_ms)},${y(b.mean)}`).join(' '), class: 'mean',
     'data-testid': 'chart-line', 'data-points': buckets.length }));
+  for (const b of buckets) {
+    const dot = svg('circle', { cx: x(b.start_ms), cy: y(b.mean), r: 3.5, class: 'dot' },
+      svg('title', {}, document.createTextNode(`${new Date(b.start_ms).toLocaleString()}: ${b.mean.toFixed(2)} (${b.count})`)));
+    root.append(dot);
+  }
   return root;
 }
 
 /** The explorer of one dataset. */
 export async function dataView(dataset, params) {
-  const window = params.get('window') in WINDOWS ? params.get('window') : '24h';
+  const window = params.get('window') in WINDOWS ? params.get('window') : '1h';
   const to = Date.now();
   const from = to - WINDOWS[window];
   const district = params.get('district') || '';
@@ -78,7 +83,7 @@ export async function dataView(dataset, params) {
     h('label', {}, t('data.field'), ' ', select('data-field', field, numeric.map((f) => [f, f]), (f) => go({ field: f }))),
     h('label', {}, t('data.window'), ' ', select('data-window', window, Object.keys(WINDOWS).map((w) => [w, w]), (w) => go({ window: w }))),
     h('form', { class: 'inline', onsubmit: (e) => { e.preventDefault(); go({ district: new FormData(e.target).get('district') || '' }); } },
-      h('label', {}, t('data.district'), ' ', h('input', { name: 'district', value: district, placeholder: 'Mapo-gu', 'data-testid': 'data-district', size: 12 })),
+      h('label', {}, t('data.district'), ' ', h('input', { name: 'district', value: district, placeholder: 'mapo', 'data-testid': 'data-district', size: 12 })),
       h('button', { type: 'submit' }, t('search.go'))));
   const csv = `/v1/data/${encodeURIComponent(dataset)}/export.csv?${filter}`;
   const json = `/v1/data/${encodeURIComponent(dataset)}/export.json?${filter}`;
