@@ -66,7 +66,21 @@ fn consent_read_revoke_erase_with_the_binary() {
         r#"{"applicant":"Kim Min-ji-5521","children":3,"district":"Mapo-gu"}"#,
     )
     .expect("written");
+    // The vault starts after the node (and the issuer and login provider): on a busy
+    // machine its token may appear a little after the first block.
     let token = data_dir.join("records/seoul.family-welfare/admin.token");
+    let deadline = std::time::Instant::now() + STARTUP_WAIT;
+    let ready = || {
+        std::fs::read_to_string(&token).is_ok_and(|t| !t.trim().is_empty())
+            && std::net::TcpStream::connect(&vault).is_ok()
+    };
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the devnet's records vault did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let created = json_of(&run(&[
         "--json",
         "data",
