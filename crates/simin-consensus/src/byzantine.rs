@@ -53,7 +53,7 @@ pub(crate) async fn start(
         identity: engine.identity,
         codec: SiminCodec,
         config: engine.byzantine,
-        signer: Box::new(engine.signer.clone()),
+        signer: Box::new(engine.signer.without_guard()),
         address: engine.address,
         conflicting_value_fn: None,
         conflicting_vote_value_fn: Some(Box::new(conflicting_block)),

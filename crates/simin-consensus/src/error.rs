@@ -20,6 +20,16 @@ pub enum ConsensusError {
     EngineStart(String),
     #[error("the consensus engine stopped: {0}")]
     EngineStopped(String),
+    #[error("cannot commit the decided block {block} at height {height}: {reason}")]
+    Commit {
+        height: simin_types::Height,
+        block: String,
+        reason: String,
+    },
+    #[error(transparent)]
+    ProposalStore(#[from] crate::host::ProposalStoreError),
+    #[error(transparent)]
+    Guard(#[from] crate::guard::GuardError),
 }
 
 /// Why bytes from the network or the WAL were refused by the codec.

@@ -1,6 +1,6 @@
 //! Starting the Malachite engine for an `Application`, and stopping it.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use malachitebft_app_channel::app::types::codec::Codec;
 use malachitebft_app_channel::app::types::Keypair;
@@ -10,67 +10,27 @@ use malachitebft_app_channel::{
 };
 use simin_crypto::SigningKey;
 use simin_types::ChainId;
-use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::info;
+#[cfg(feature = "byzantine-testing")]
+use tracing::warn;
 
 use crate::app::Application;
 use crate::codec::SiminCodec;
 use crate::config::ConsensusConfig;
 use crate::context::SiminContext;
 use crate::error::ConsensusError;
+use crate::guard::SignGuard;
 use crate::host::Host;
 use crate::signing::{SiminSigner, SiminVerifier};
 use crate::types::ValidatorAddress;
 
-/// How long `shutdown` waits for the engine's actors to stop.
-const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+mod handle;
+mod peers;
+
+pub use handle::ConsensusHandle;
+
 /// Capacity of the request channels to the engine.
 const REQUEST_CHANNEL_CAPACITY: usize = 100;
-
-/// A running consensus engine and its application loop.
-pub struct ConsensusHandle {
-    engine: EngineHandle,
-    app_loop: JoinHandle<Result<(), ConsensusError>>,
-    address: ValidatorAddress,
-}
-
-impl std::fmt::Debug for ConsensusHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConsensusHandle")
-            .field("address", &self.address)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ConsensusHandle {
-    /// This validator's address (its public key).
-    pub fn address(&self) -> ValidatorAddress {
-        self.address
-    }
-
-    /// Waits until consensus stops; it only stops on a fatal error.
-    pub async fn wait(self) -> Result<(), ConsensusError> {
-        match self.app_loop.await {
-            Ok(result) => result,
-            Err(join) => Err(ConsensusError::EngineStopped(join.to_string())),
-        }
-    }
-
-    /// Stops the engine's actors and the application loop, and waits until the
-    /// application is dropped, so its resources (the store's file lock) are released.
-    pub async fn shutdown(self) {
-        self.engine.actor.stop(Some("shutdown".into()));
-        self.app_loop.abort();
-        // A cancelled task reports a JoinError: that is the expected outcome here.
-        let _ = self.app_loop.await;
-        if tokio::time::timeout(SHUTDOWN_TIMEOUT, self.engine.handle)
-            .await
-            .is_err()
-        {
-            warn!("the consensus engine did not stop in time");
-        }
-    }
-}
 
 /// The network id of the node whose key is `key`, for its peers' `persistent_peers`.
 pub fn peer_id(key: &SigningKey) -> Result<String, ConsensusError> {
@@ -97,7 +57,17 @@ pub async fn start<A: Application>(
 ) -> Result<ConsensusHandle, ConsensusError> {
     config.validate()?;
     let address = ValidatorAddress(signing_key.public_key());
-    let signer = SiminSigner::new(chain_id.clone(), signing_key.clone());
+    let guard = SignGuard::open(config.wal_dir.join("sign_guard"))?;
+    info!(signed_height = guard.height(), "opened the sign guard");
+    let signer = SiminSigner::new(chain_id.clone(), signing_key.clone(), Arc::new(guard));
+    // Before the engine starts, so that a store it cannot read stops nothing running.
+    let host = Host::new(
+        app,
+        chain_id.clone(),
+        config.clone(),
+        signer.clone(),
+        address,
+    )?;
     let keypair = network_keypair(&signing_key)?;
     let peer_id = keypair.public().to_peer_id();
 
@@ -131,7 +101,12 @@ pub async fn start<A: Application>(
         };
         let (channels, engine) = crate::byzantine::start(&config, engine).await?;
         return Ok(spawn_host(
-            app, config, chain_id, signer, address, channels, engine,
+            host,
+            &config,
+            address,
+            channels,
+            engine,
+            SiminVerifier::new(chain_id),
         ));
     }
     let (channels, engine) = start_engine(
@@ -150,19 +125,23 @@ pub async fn start<A: Application>(
     .await
     .map_err(|e| ConsensusError::EngineStart(format!("{e:#}")))?;
     Ok(spawn_host(
-        app, config, chain_id, signer, address, channels, engine,
+        host,
+        &config,
+        address,
+        channels,
+        engine,
+        SiminVerifier::new(chain_id),
     ))
 }
 
 /// Runs the loop that drives `app` from the engine's channels.
 fn spawn_host<A: Application>(
-    app: A,
-    config: ConsensusConfig,
-    chain_id: ChainId,
-    signer: SiminSigner,
+    host: Host<A>,
+    config: &ConsensusConfig,
     address: ValidatorAddress,
     channels: Channels<SiminContext>,
     engine: EngineHandle,
+    verifier: SiminVerifier,
 ) -> ConsensusHandle {
     info!(
         moniker = %config.moniker,
@@ -171,13 +150,10 @@ fn spawn_host<A: Application>(
         peers = config.persistent_peers.len(),
         "consensus engine started"
     );
-    let host = Host::new(app, chain_id, config, signer, address);
+    // Subscribed before the loop takes the channels, so no vote is missed.
+    let (peer_heights, tracker) = peers::spawn(channels.events.subscribe(), verifier, address);
     let app_loop = tokio::spawn(host.run(channels));
-    ConsensusHandle {
-        engine,
-        app_loop,
-        address,
-    }
+    ConsensusHandle::new(engine, app_loop, address, peer_heights, tracker)
 }
 
 /// Starts consensus and runs it until it fails.

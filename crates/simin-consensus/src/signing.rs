@@ -13,10 +13,13 @@ use malachitebft_app_channel::app::types::core::{
     NilOrVal, Round, SignedMessage, ValidatorProof, VoteExtensionScope, VoteType,
 };
 use malachitebft_signing::{Error as SigningError, Signer, VerificationResult, Verifier};
+use std::sync::Arc;
+
 use simin_crypto::{PublicKey, SigningKey};
 use simin_types::{ChainId, Height, VoteKind};
 
 use crate::context::SiminContext;
+use crate::guard::{SignGuard, Slot};
 use crate::messages::{Proposal, Vote};
 use crate::types::{BlockId, ConsensusHeight, ConsensusSignature};
 
@@ -110,16 +113,54 @@ fn verdict(key: &PublicKey, message: &[u8], signature: &ConsensusSignature) -> V
 /// The engine's future type, as `async_trait` spells it.
 type EngineFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, SigningError>> + Send + 'a>>;
 
-/// Signs consensus messages with a validator's key.
+/// Signs consensus messages with a validator's key, each vote and proposal only once the
+/// [`SignGuard`] has recorded it as conflicting with nothing signed before.
 #[derive(Debug, Clone)]
 pub struct SiminSigner {
     chain_id: ChainId,
     key: SigningKey,
+    /// `None` only for the Byzantine test proxy, whose whole point is to equivocate.
+    guard: Option<Arc<SignGuard>>,
 }
 
 impl SiminSigner {
-    pub fn new(chain_id: ChainId, key: SigningKey) -> Self {
-        Self { chain_id, key }
+    pub fn new(chain_id: ChainId, key: SigningKey, guard: Arc<SignGuard>) -> Self {
+        Self {
+            chain_id,
+            key,
+            guard: Some(guard),
+        }
+    }
+
+    /// The same key without the guard, for the Byzantine proxy of adversarial tests.
+    #[cfg(feature = "byzantine-testing")]
+    pub(crate) fn without_guard(&self) -> Self {
+        Self {
+            guard: None,
+            ..self.clone()
+        }
+    }
+
+    /// Asks the guard whether a message may be signed; an engine error if not.
+    fn admit(
+        &self,
+        height: ConsensusHeight,
+        round: Round,
+        slot: Slot,
+        value: Option<&BlockId>,
+    ) -> Result<(), SigningError> {
+        // Rounds the engine signs for are always defined; u32::MAX stands for nil as in
+        // `vote_bytes`, so a nil round could never alias a real one here either.
+        let round = round.as_u32().unwrap_or(u32::MAX);
+        let Some(guard) = &self.guard else {
+            return Ok(());
+        };
+        guard
+            .admit(height.0, round, slot, value.map(|block| block.0))
+            .map_err(|err| {
+                tracing::error!(%err, "the sign guard refused to sign");
+                SigningError::from_source(err)
+            })
     }
 
     fn sign(&self, message: &[u8]) -> ConsensusSignature {
@@ -148,8 +189,19 @@ impl Signer<SiminContext> for SiminSigner {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        let signature = self.sign(&vote_bytes(&self.chain_id, &vote));
-        Box::pin(ready(Ok(SignedMessage::new(vote, signature))))
+        let slot = match vote.vote_type {
+            VoteType::Prevote => Slot::Prevote,
+            VoteType::Precommit => Slot::Precommit,
+        };
+        let value = match &vote.value {
+            NilOrVal::Nil => None,
+            NilOrVal::Val(block) => Some(block),
+        };
+        let result = self.admit(vote.height, vote.round, slot, value).map(|()| {
+            let signature = self.sign(&vote_bytes(&self.chain_id, &vote));
+            SignedMessage::new(vote, signature)
+        });
+        Box::pin(ready(result))
     }
 
     fn sign_proposal<'life0, 'async_trait>(
@@ -160,8 +212,18 @@ impl Signer<SiminContext> for SiminSigner {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        let signature = self.sign(&proposal_bytes(&self.chain_id, &proposal));
-        Box::pin(ready(Ok(SignedMessage::new(proposal, signature))))
+        let result = self
+            .admit(
+                proposal.height,
+                proposal.round,
+                Slot::Proposal,
+                Some(&proposal.value),
+            )
+            .map(|()| {
+                let signature = self.sign(&proposal_bytes(&self.chain_id, &proposal));
+                SignedMessage::new(proposal, signature)
+            });
+        Box::pin(ready(result))
     }
 
     fn sign_vote_extension<'life0, 'async_trait>(

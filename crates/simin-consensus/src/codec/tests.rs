@@ -49,7 +49,7 @@ fn precommits_are_signed_over_vote_sign_bytes_and_make_light_client_certificates
         vote_bytes(&chain(), &vote),
         simin_types::vote_sign_bytes(&chain(), Height(7), 2, &block.0)
     );
-    let signer = SiminSigner::new(chain(), key.clone());
+    let (signer, _guard_dir) = guarded_signer(key.clone());
     let signed = block_on(signer.sign_vote(vote)).expect("signing succeeds");
     let verifier = SiminVerifier::new(chain());
     let ok = block_on(verifier.verify_signed_vote(
@@ -97,7 +97,7 @@ fn nil_precommits_and_prevotes_never_share_bytes_with_precommits() {
 #[test]
 fn consensus_messages_and_stream_parts_round_trip() {
     let key = SigningKey::from_seed([5; 32]);
-    let signer = SiminSigner::new(chain(), key.clone());
+    let (signer, _guard_dir) = guarded_signer(key.clone());
     let vote = precommit(&key, NilOrVal::Val(BlockId(Hash::digest(b"x"))));
     let signed: SignedMessage<SiminContext, Vote> =
         block_on(signer.sign_vote(vote)).expect("signs");
@@ -141,4 +141,12 @@ fn oversized_and_trailing_input_is_refused() {
     let mut bytes = SiminCodec.encode(&fin).expect("encodes").to_vec();
     bytes.push(0);
     assert!(Codec::<StreamMessage<ProposalPart>>::decode(&SiminCodec, bytes.into()).is_err());
+}
+
+/// A signer with a fresh guard, in a temporary folder the caller keeps while it signs.
+fn guarded_signer(key: SigningKey) -> (SiminSigner, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let guard = crate::SignGuard::open(dir.path().join("sign_guard")).expect("a new guard");
+    let signer = SiminSigner::new(chain(), key, std::sync::Arc::new(guard));
+    (signer, dir)
 }

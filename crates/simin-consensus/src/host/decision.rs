@@ -1,21 +1,47 @@
 //! Committing decisions, and serving and receiving decided blocks for value sync.
+//!
+//! A decision is never answered with a restart of its height: restarting resets the
+//! engine's WAL, so the validator would forget what it signed in the height and could
+//! sign again, differently (Malachite's own warning). A decided block this node lacks is
+//! waited for instead: the replies to `Decided` and `Finalized` are held, value sync
+//! fetches the block from a peer that committed it, and the decision completes when it
+//! arrives. A decided block that cannot be committed is a fault of this node (its store,
+//! or an execution that disagrees with the validators'): the loop stops, loudly.
 
 use std::ops::RangeInclusive;
 
 use malachitebft_app_channel::app::engine::host::{Next, SyncedValueOutcome};
 use malachitebft_app_channel::app::types::core::{CommitCertificate, Round, Validity};
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
-use malachitebft_app_channel::app::types::ProposedValue;
+use malachitebft_app_channel::app::types::{MisbehaviorEvidence, ProposedValue};
 use simin_types::{Block, Height};
-use tracing::{debug, error, warn};
+use tokio::sync::oneshot;
+use tracing::{debug, error, info, warn};
 
-use super::{Host, KnownBlock};
+use super::{send, Host, KnownBlock};
 use crate::app::Application;
 use crate::certificate::{to_engine, to_simin};
 use crate::codec::SYNC_VALUES_MAX;
 use crate::context::SiminContext;
 use crate::error::ConsensusError;
 use crate::types::{BlockId, ConsensusHeight, ValidatorAddress};
+
+/// A decision whose block this node does not have yet, with the engine's replies held.
+pub(super) struct PendingDecision {
+    certificate: CommitCertificate<SiminContext>,
+    decided: Vec<oneshot::Sender<()>>,
+    finalized: Vec<(
+        oneshot::Sender<Next<SiminContext>>,
+        MisbehaviorEvidence<SiminContext>,
+    )>,
+}
+
+/// Whether a decision could be committed now.
+pub(super) enum Commit {
+    Done,
+    /// The block is not known here; the decision waits for value sync.
+    Missing,
+}
 
 impl<A: Application> Host<A> {
     fn is_committed(&self, height: ConsensusHeight) -> bool {
@@ -24,53 +50,139 @@ impl<A: Application> Host<A> {
             .is_some_and(|(committed, _)| committed.0 >= height.0)
     }
 
-    /// Commits a decided block, once. Failures are logged; `finalized` then restarts
-    /// the height instead of moving on.
-    pub(super) fn decided(&mut self, certificate: &CommitCertificate<SiminContext>) {
+    /// Commits a decided block, once. `Missing` when the block is unknown here.
+    fn commit_decision(
+        &mut self,
+        certificate: &CommitCertificate<SiminContext>,
+    ) -> Result<Commit, ConsensusError> {
         let height = certificate.height;
         if self.is_committed(height) {
-            return;
+            return Ok(Commit::Done);
         }
         let id = certificate.value_id;
         let Some(known) = self.blocks.get(&id) else {
-            error!(%height, block = %id, "consensus decided a block this node does not have");
-            return;
+            return Ok(Commit::Missing);
         };
-        if known.validity.is_invalid() {
-            error!(%height, block = %id, "consensus decided a block this node found invalid; committing it fails");
-        }
         let block = known.block.clone();
         let txs = block.txs.len();
-        match self.app.commit(block, to_simin(certificate)) {
-            Ok(()) => debug!(
-                %height,
-                round = %certificate.round,
-                block = %id,
-                txs,
-                signatures = certificate.commit_signatures.len(),
-                "committed a block"
-            ),
-            Err(err) => {
-                error!(%err, %height, block = %id, "the application could not commit a decided block")
+        self.app
+            .commit(block, to_simin(certificate))
+            .map_err(|err| ConsensusError::Commit {
+                height: Height::from(height),
+                block: id.0.to_hex(),
+                reason: err.to_string(),
+            })?;
+        debug!(
+            %height,
+            round = %certificate.round,
+            block = %id,
+            txs,
+            signatures = certificate.commit_signatures.len(),
+            "committed a block"
+        );
+        self.prune(height);
+        Ok(Commit::Done)
+    }
+
+    /// Answers `Decided`: commits, or holds the reply until the block arrives.
+    pub(super) fn decided(
+        &mut self,
+        certificate: CommitCertificate<SiminContext>,
+        reply: oneshot::Sender<()>,
+    ) -> Result<(), ConsensusError> {
+        match self.commit_decision(&certificate)? {
+            Commit::Done => send(reply, (), "Decided"),
+            Commit::Missing => self.pending_for(certificate).decided.push(reply),
+        }
+        Ok(())
+    }
+
+    /// Answers `Finalized`: the next height once committed; held while the block is
+    /// missing. Evidence is reported after the reply, so it never delays the next height.
+    pub(super) fn finalized(
+        &mut self,
+        certificate: CommitCertificate<SiminContext>,
+        evidence: MisbehaviorEvidence<SiminContext>,
+        reply: oneshot::Sender<Next<SiminContext>>,
+    ) -> Result<(), ConsensusError> {
+        match self.commit_decision(&certificate)? {
+            Commit::Done => self.start_next(certificate.height, reply, &evidence),
+            Commit::Missing => {
+                self.pending_for(certificate)
+                    .finalized
+                    .push((reply, evidence));
+                Ok(())
             }
         }
     }
 
-    /// Tells consensus what to do after a height: the next one if committed, else retry.
-    pub(super) fn finalized(
+    fn start_next(
         &mut self,
-        certificate: &CommitCertificate<SiminContext>,
-    ) -> Result<Next<SiminContext>, ConsensusError> {
-        let height = certificate.height;
-        // A decision normally arrives with `Decided` first; commit here if it did not.
-        self.decided(certificate);
-        if !self.is_committed(height) {
-            warn!(%height, "restarting a height whose decision could not be committed");
-            return Ok(Next::Restart(height, self.height_params(height)?));
-        }
-        self.prune(height);
+        height: ConsensusHeight,
+        reply: oneshot::Sender<Next<SiminContext>>,
+        evidence: &MisbehaviorEvidence<SiminContext>,
+    ) -> Result<(), ConsensusError> {
         let next = ConsensusHeight(height.0.saturating_add(1));
-        Ok(Next::Start(next, self.height_params(next)?))
+        send(
+            reply,
+            Next::Start(next, self.height_params(next)?),
+            "Finalized",
+        );
+        let equivocations = crate::evidence::equivocations(evidence);
+        if !equivocations.is_empty() {
+            self.app.on_evidence(equivocations);
+        }
+        Ok(())
+    }
+
+    /// The pending decision of the certificate's height, created on first use.
+    fn pending_for(
+        &mut self,
+        certificate: CommitCertificate<SiminContext>,
+    ) -> &mut PendingDecision {
+        let replace = self
+            .pending_decision
+            .as_ref()
+            .is_none_or(|pending| pending.certificate.height != certificate.height);
+        if replace {
+            warn!(
+                height = %certificate.height,
+                block = %certificate.value_id,
+                "consensus decided a block this node does not have; fetching it through value sync"
+            );
+            self.pending_decision = Some(PendingDecision {
+                certificate,
+                decided: Vec::new(),
+                finalized: Vec::new(),
+            });
+        }
+        self.pending_decision
+            .as_mut()
+            .expect("set just above when absent")
+    }
+
+    /// Completes a held decision if its block is now known.
+    pub(super) fn complete_pending(&mut self) -> Result<(), ConsensusError> {
+        let ready = self
+            .pending_decision
+            .as_ref()
+            .is_some_and(|pending| self.blocks.contains_key(&pending.certificate.value_id));
+        if !ready {
+            return Ok(());
+        }
+        let pending = self
+            .pending_decision
+            .take()
+            .expect("checked to be present just above");
+        self.commit_decision(&pending.certificate)?;
+        info!(height = %pending.certificate.height, "committed a decided block fetched from a peer");
+        for reply in pending.decided {
+            send(reply, (), "Decided");
+        }
+        for (reply, evidence) in pending.finalized {
+            self.start_next(pending.certificate.height, reply, &evidence)?;
+        }
+        Ok(())
     }
 
     /// Forgets everything about heights up to `committed`.
@@ -81,6 +193,7 @@ impl<A: Application> Host<A> {
         self.own.retain(|(height, _), _| *height > committed);
         self.pending
             .retain(|received| received.init.height > committed);
+        self.store.prune(committed);
     }
 
     /// Decided blocks with their certificates for a peer that is catching up.

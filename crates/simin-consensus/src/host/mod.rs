@@ -2,6 +2,11 @@
 
 mod decision;
 mod proposal;
+mod store;
+#[cfg(test)]
+mod tests;
+
+pub use store::ProposalStoreError;
 
 use std::collections::BTreeMap;
 
@@ -11,6 +16,9 @@ use malachitebft_app_channel::app::types::ProposedValue;
 use malachitebft_app_channel::{AppMsg, Channels};
 use simin_types::{Block, ChainId, Height};
 use tracing::{debug, error, info, warn};
+
+use self::decision::PendingDecision;
+use self::store::{ProposalStore, StoredProposal};
 
 use crate::app::Application;
 use crate::config::ConsensusConfig;
@@ -49,6 +57,10 @@ pub(crate) struct Host<A: Application> {
     pending: Vec<ReceivedBlock>,
     reassembler: Reassembler,
     stream_nonce: u64,
+    /// The valid blocks of undecided heights, on disk.
+    store: ProposalStore,
+    /// A decision waiting for its block to arrive through value sync.
+    pending_decision: Option<PendingDecision>,
 }
 
 impl<A: Application> Host<A> {
@@ -58,9 +70,10 @@ impl<A: Application> Host<A> {
         config: ConsensusConfig,
         signer: SiminSigner,
         address: ValidatorAddress,
-    ) -> Self {
+    ) -> Result<Self, ConsensusError> {
         let verifier = SiminVerifier::new(chain_id.clone());
-        Self {
+        let store = ProposalStore::open(config.wal_dir.join("proposals"))?;
+        let mut host = Self {
             app,
             chain_id,
             config,
@@ -75,7 +88,73 @@ impl<A: Application> Host<A> {
             pending: Vec::new(),
             reassembler: Reassembler::default(),
             stream_nonce: 0,
+            store,
+            pending_decision: None,
+        };
+        host.restore()?;
+        Ok(host)
+    }
+
+    /// Takes back the blocks stored before a restart: a value the WAL replays can then be
+    /// committed and restreamed, and this node's own proposals are proposed again as they
+    /// were, never rebuilt differently for the same round.
+    fn restore(&mut self) -> Result<(), ConsensusError> {
+        let committed = match self.app.last_committed() {
+            Some((height, _)) => ConsensusHeight::from(height),
+            None => ConsensusHeight(0),
+        };
+        for (height, stored) in self.store.load(committed)? {
+            let (Some(init), Some(fin)) = (stored.init().cloned(), stored.fin().cloned()) else {
+                continue;
+            };
+            let block = match Block::decode(&stored.block_bytes()) {
+                Ok(block) if block.hash() == fin.block_hash.0 && init.height == height => block,
+                _ => {
+                    warn!(%height, "skipping a stored proposal that does not match its header");
+                    continue;
+                }
+            };
+            let id = fin.block_hash;
+            let round = Round::new(init.round);
+            if stored.own {
+                self.own.insert((height, round), id);
+            }
+            self.record_value(ProposedValue {
+                height,
+                round,
+                valid_round: crate::codec::wire_round(init.pol_round),
+                proposer: init.proposer,
+                value: id,
+                validity: Validity::Valid,
+            });
+            self.blocks.insert(
+                id,
+                KnownBlock {
+                    block,
+                    validity: Validity::Valid,
+                    parts: Some(stored.parts),
+                },
+            );
+            info!(%height, %round, block = %id, own = stored.own, "restored a stored proposal");
         }
+        Ok(())
+    }
+
+    /// Writes a valid block of an undecided height to disk.
+    fn persist(
+        &self,
+        id: BlockId,
+        own: bool,
+        parts: &[ProposalPart],
+    ) -> Result<(), ConsensusError> {
+        let Some(ProposalPart::Init(init)) = parts.first() else {
+            return Ok(());
+        };
+        let stored = StoredProposal {
+            own,
+            parts: parts.to_vec(),
+        };
+        Ok(self.store.put(init.height, &id, &stored)?)
     }
 
     /// Runs until the engine closes its channel (it stopped or crashed).
@@ -203,24 +282,13 @@ impl<A: Application> Host<A> {
             }
             AppMsg::Decided {
                 certificate, reply, ..
-            } => {
-                self.decided(&certificate);
-                send(reply, (), "Decided");
-            }
+            } => self.decided(certificate, reply)?,
             AppMsg::Finalized {
                 certificate,
                 evidence,
                 reply,
                 ..
-            } => {
-                let next = self.finalized(&certificate)?;
-                send(reply, next, "Finalized");
-                // After the reply, so that reporting never delays the next height.
-                let equivocations = crate::evidence::equivocations(&evidence);
-                if !equivocations.is_empty() {
-                    self.app.on_evidence(equivocations);
-                }
-            }
+            } => self.finalized(certificate, evidence, reply)?,
             AppMsg::GetHistoryMinHeight { reply } => {
                 let height = ConsensusHeight::from(self.app.earliest_height());
                 send(reply, height, "GetHistoryMinHeight");
@@ -238,6 +306,7 @@ impl<A: Application> Host<A> {
             } => {
                 let outcome = self.synced_value(height, round, proposer, &value_bytes);
                 send(reply, outcome, "ProcessSyncedValue");
+                self.complete_pending()?;
             }
         }
         Ok(())

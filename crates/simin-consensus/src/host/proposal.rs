@@ -43,9 +43,14 @@ impl<A: Application> Host<A> {
         round: Round,
         channels: &Channels<SiminContext>,
     ) -> Result<Option<LocallyProposedValue<SiminContext>>, ConsensusError> {
-        if let Some(id) = self.own.get(&(height, round)) {
+        if let Some(id) = self.own.get(&(height, round)).copied() {
+            // Asked again after a restart, or by a retry: the same block, published again
+            // because the first publication may never have left this node.
             debug!(%height, %round, block = %id, "re-using the block built for this round");
-            return Ok(Some(LocallyProposedValue::new(height, round, *id)));
+            if let Some(parts) = self.blocks.get(&id).and_then(|known| known.parts.clone()) {
+                self.publish(height, round, &parts, channels).await?;
+            }
+            return Ok(Some(LocallyProposedValue::new(height, round, id)));
         }
         let round_number = round.as_u32().unwrap_or(0);
         let block = match self
@@ -77,6 +82,12 @@ impl<A: Application> Host<A> {
             signature: self.signer.sign_block_parts(height, round_number, &id),
         };
         let parts = split_block(init, &block_bytes, fin);
+        // On disk before anyone can see it: after a crash this round re-proposes this
+        // block, never a different one, which the sign guard would refuse to sign.
+        if let Err(err) = self.persist(id, true, &parts) {
+            error!(%err, %height, %round, "cannot store the block built for this round; not proposing");
+            return Ok(None);
+        }
         debug!(%height, %round, block = %id, txs = block.txs.len(), "proposing a block");
         self.own.insert((height, round), id);
         self.record_value(ProposedValue {
@@ -238,6 +249,13 @@ impl<A: Application> Host<A> {
             }
         };
         debug!(height = %init.height, round = init.round, block = %id, ?validity, "received a block");
+        if validity.is_valid() {
+            // Losing this copy only costs a fetch from a peer after a restart, so a write
+            // error is logged rather than refusing a valid block.
+            if let Err(err) = self.persist(id, false, &received.parts) {
+                error!(%err, height = %init.height, block = %id, "cannot store a received block");
+            }
+        }
         self.blocks.insert(
             id,
             KnownBlock {
