@@ -11,6 +11,7 @@
 
 mod binary;
 mod chain;
+pub mod chaos;
 mod error;
 mod notary;
 mod ports;
