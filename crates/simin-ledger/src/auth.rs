@@ -8,6 +8,8 @@
 //! the `IdentityProvider` role, for registered services only, and are never changed:
 //! each pairwise subject's records are numbered from 0 in the order they were recorded.
 
+mod authorize;
+
 use std::collections::BTreeSet;
 
 use simin_types::{
@@ -19,6 +21,8 @@ use crate::call::{CallError, ExecError};
 use crate::governance::{organization, organization_of_key};
 use crate::state::{read, Overlay};
 use crate::{BlockContext, LedgerError, StateView};
+
+pub(crate) use authorize::authorize;
 
 /// Longest service name shown to citizens, in bytes.
 pub const SERVICE_NAME_BYTES_MAX: usize = 200;
@@ -290,6 +294,7 @@ pub(crate) fn execute(
     signer: &PublicKey,
     call: &AuthCall,
 ) -> Result<(), ExecError> {
+    authorize(state, signer, call)?;
     match call {
         AuthCall::RegisterService(registration) => register_service(state, signer, registration),
         AuthCall::DeregisterService { client_id } => deregister_service(state, signer, client_id),

@@ -7,7 +7,7 @@ use simin_types::{
     limits, state_keys, BlockTime, ChainId, Hash, Height, PublicKey, Receipt, SignedTx, TxOutcome,
 };
 
-use crate::admission::{check_envelope, next_nonce};
+use crate::admission::{check_envelope, next_nonce, refuse_last_nonce};
 use crate::call::{self, ExecError};
 use crate::meta::{chain_last_block_key, last_block, LastBlock};
 use crate::state::Overlay;
@@ -241,6 +241,7 @@ impl<'a> Executor<'a> {
     /// Whether `tx` may be the block's next transaction, apart from its signature.
     fn admit(&self, tx: &SignedTx, encoded_len: usize) -> Result<(), TxError> {
         check_envelope(&self.ctx.chain_id, self.ctx.height, tx, encoded_len)?;
+        refuse_last_nonce(tx)?;
         let expected = next_nonce(&self.block, &tx.tx.signer)?;
         if tx.tx.nonce < expected {
             return Err(TxError::NonceTooLow {

@@ -403,6 +403,36 @@ impl From<LedgerError> for ExecError {
     }
 }
 
+/// What admission learns from a call's signer check ([`authorize`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// The signer holds what the call needs in state: a city authority, a key of an
+    /// organisation with the right role, a source's key, a DID's controller. The rest of
+    /// the call is checked in the block; a failure there costs an accountable signer.
+    Holder,
+    /// The call is open to keys nobody registered (a record's owner key, an evidence
+    /// reporter): admission runs the whole call against the checked state first.
+    Open,
+}
+
+/// The signer check of a call against `view`: refuses a signer that can never make the
+/// call in this state. Each module's `execute` starts with the same function, so a call
+/// admission refuses here is one execution would refuse too.
+pub(crate) fn authorize(
+    view: &dyn StateView,
+    signer: &PublicKey,
+    call: &Call,
+) -> Result<Standing, ExecError> {
+    match call {
+        Call::Governance(_) => governance::authorize(view, signer),
+        Call::Notary(_) => notary::authorize(view, signer),
+        Call::Consensus(_) => Ok(evidence::authorize()),
+        Call::Identity(call) => identity::authorize(view, signer, call),
+        Call::Auth(call) => auth::authorize(view, signer, call),
+        Call::Data(call) => data::authorize(view, signer, call),
+    }
+}
+
 /// Runs an admitted transaction's call in its own scope `state`; `before` is the state
 /// the block started from.
 pub(crate) fn execute(

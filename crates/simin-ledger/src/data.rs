@@ -11,6 +11,7 @@
 //! may); the owner or the holder erases it. Benefits belong to their organisation, which
 //! alone records decisions citing the benefit's current policy.
 
+mod authorize;
 mod benefits;
 mod check;
 mod feeds;
@@ -26,6 +27,7 @@ use crate::governance::{organization, organization_of_key};
 use crate::state::{read, Overlay};
 use crate::{BlockContext, LedgerError, StateView};
 
+pub(crate) use authorize::authorize;
 pub(crate) use check::check;
 pub use check::{is_id, is_purpose};
 
@@ -50,6 +52,7 @@ pub(crate) fn execute(
     signer: &PublicKey,
     call: &DataCall,
 ) -> Result<(), ExecError> {
+    authorize(state, signer, call)?;
     match call {
         DataCall::RegisterDataset(dataset) => feeds::register_dataset(state, signer, dataset),
         DataCall::RegisterSource(source) => feeds::register_source(state, signer, source),

@@ -53,6 +53,17 @@ pub enum TxError {
     InvalidCall(CallError),
     #[error(transparent)]
     State(#[from] LedgerError),
+    /// Admission only: the nonce can never be the account's next one in time to be used.
+    #[error("nonce {got} is too far above the account's next nonce {expected}")]
+    NonceTooHigh { got: u64, expected: u64 },
+    /// Admission only: the signer does not hold what the call needs in the checked state
+    /// (a city authority key, an organisation key with the right role, a source's key).
+    #[error("the signer may not make this call ({code}): {0}", code = .0.code())]
+    NotAuthorized(CallError),
+    /// Admission only: a call open to unregistered keys failed when run against the
+    /// checked state.
+    #[error("the call fails against the current state ({code}): {0}", code = .0.code())]
+    CallRefused(CallError),
 }
 
 impl TxError {
@@ -68,14 +79,32 @@ impl TxError {
             TxError::NonceExhausted { .. } => "tx.nonce_exhausted",
             TxError::InvalidCall(call) => call.code(),
             TxError::State(_) => "ledger.state",
+            TxError::NonceTooHigh { .. } => "tx.nonce_too_high",
+            TxError::NotAuthorized(_) => "tx.not_authorized",
+            TxError::CallRefused(_) => "tx.call_refused",
+        }
+    }
+
+    /// The module's own failure behind a refusal, e.g. `notary.not_a_notary` for
+    /// [`TxError::NotAuthorized`]: what a client needs to know what to fix.
+    pub fn call_error(&self) -> Option<&CallError> {
+        match self {
+            TxError::InvalidCall(e) | TxError::NotAuthorized(e) | TxError::CallRefused(e) => {
+                Some(e)
+            }
+            _ => None,
         }
     }
 
     /// True when the transaction can never become valid (drop it), false when it might
-    /// later (a future nonce) or the refusal was the node's own fault (a state read).
+    /// later (a future nonce, a role granted, a record created) or the refusal was the
+    /// node's own fault (a state read).
     pub fn is_permanent(&self) -> bool {
         !matches!(self, TxError::NonceNotNext { got, expected } if got > expected)
-            && !matches!(self, TxError::State(_))
+            && !matches!(
+                self,
+                TxError::State(_) | TxError::NotAuthorized(_) | TxError::CallRefused(_)
+            )
     }
 }
 

@@ -9,7 +9,7 @@
 
 use simin_types::{state_keys, GovernanceCall, OrgId, Organization, PublicKey};
 
-use crate::call::{CallError, ExecError};
+use crate::call::{CallError, ExecError, Standing};
 use crate::state::{read, Overlay};
 use crate::{validators, StateView};
 
@@ -20,11 +20,7 @@ pub(crate) fn execute(
     signer: &PublicKey,
     call: &GovernanceCall,
 ) -> Result<(), ExecError> {
-    let authorities: Vec<PublicKey> =
-        read(state, &state_keys::authorities(), "authorities")?.unwrap_or_default();
-    if !authorities.contains(signer) {
-        return Err(CallError::Unauthorized { signer: *signer }.into());
-    }
+    authorize(state, signer)?;
     match call {
         GovernanceCall::RegisterOrganization(org) => register(state, org),
         GovernanceCall::UpdateOrganization(org) => update(state, org),
@@ -34,6 +30,21 @@ pub(crate) fn execute(
             voting_power,
         } => validators::set_validator(state, before, public_key, *voting_power),
     }
+}
+
+/// The signer check of every governance call: a key in `state_keys::authorities()`.
+pub(crate) fn authorize(view: &dyn StateView, signer: &PublicKey) -> Result<Standing, ExecError> {
+    if !is_authority(view, signer)? {
+        return Err(CallError::Unauthorized { signer: *signer }.into());
+    }
+    Ok(Standing::Holder)
+}
+
+/// Whether `signer` is a city authority key.
+pub(crate) fn is_authority(view: &dyn StateView, signer: &PublicKey) -> Result<bool, ExecError> {
+    let authorities: Vec<PublicKey> =
+        read(view, &state_keys::authorities(), "authorities")?.unwrap_or_default();
+    Ok(authorities.contains(signer))
 }
 
 /// Registers `org` as active under an unused id; also used for genesis organisations.

@@ -8,6 +8,8 @@
 //! chain, used here when an accreditor acts and by verifiers for a credential's
 //! issuance time. Status lists belong to the organisation that created them.
 
+mod authorize;
+
 use std::collections::BTreeSet;
 
 use simin_types::identity::{status_bit_position, STATUS_CHUNK_BYTES};
@@ -21,6 +23,8 @@ use crate::call::{CallError, ExecError};
 use crate::governance::{organization, organization_of_key};
 use crate::state::{read, Overlay};
 use crate::{BlockContext, LedgerError, StateView};
+
+pub(crate) use authorize::authorize;
 
 /// Stateless checks of an identity call (bounds and formats).
 pub(crate) fn check(call: &IdentityCall) -> Result<(), CallError> {
@@ -297,6 +301,7 @@ pub(crate) fn execute(
     signer: &PublicKey,
     call: &IdentityCall,
 ) -> Result<(), ExecError> {
+    authorize(state, signer, call)?;
     match call {
         IdentityCall::CreateDid {
             organization: org,

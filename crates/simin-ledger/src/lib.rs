@@ -32,7 +32,7 @@ pub use block::{
     build, build_admitted, execute_block, BlockContext, BlockOutput, Built, Skipped,
     BLOCK_HEADER_BYTES_RESERVE, BLOCK_TX_BYTES_MAX, BUILD_CANDIDATES_MAX,
 };
-pub use call::{check_call, CallError};
+pub use call::{check_call, CallError, Standing};
 pub use error::{BlockError, LedgerError, StateReadError, TxError};
 pub use genesis::genesis_writes;
 pub use meta::{chain_last_block_key, last_block, LastBlock};

@@ -6,10 +6,10 @@
 
 use simin_types::{merkle, state_keys, Hash, NotaryCall, NotaryRecord, OrgId, PublicKey, Role};
 
-use crate::call::{CallError, ExecError};
+use crate::call::{CallError, ExecError, Standing};
 use crate::governance::{organization, organization_of_key};
 use crate::state::{read, Overlay};
-use crate::BlockContext;
+use crate::{BlockContext, StateView};
 
 /// The Merkle leaves of a batch: `merkle::leaf_hash(document_hash)`, in the batch's order.
 pub fn notary_batch_leaves(documents: &[Hash]) -> Vec<Hash> {
@@ -51,8 +51,14 @@ pub(crate) fn execute(
     }
 }
 
+/// The signer check of every notary call: a key of an active organisation with the
+/// notary role.
+pub(crate) fn authorize(view: &dyn StateView, signer: &PublicKey) -> Result<Standing, ExecError> {
+    notary_of(view, signer).map(|_| Standing::Holder)
+}
+
 /// The organisation `signer` may anchor for.
-fn notary_of(state: &Overlay<'_>, signer: &PublicKey) -> Result<OrgId, ExecError> {
+fn notary_of(state: &dyn StateView, signer: &PublicKey) -> Result<OrgId, ExecError> {
     let not_a_notary = || CallError::NotANotary { signer: *signer };
     let Some(id) = organization_of_key(state, signer)? else {
         return Err(not_a_notary().into());
