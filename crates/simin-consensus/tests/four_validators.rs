@@ -30,6 +30,7 @@ async fn n4_all_decide_the_same_blocks() {
             validators: set.clone(),
             key: key.clone(),
             log: log.clone(),
+            evidence: Default::default(),
         };
         let peers = addrs
             .iter()

@@ -21,6 +21,7 @@ async fn n1_commits_five_heights_with_valid_certificates() {
         validators: set.clone(),
         key: keys[0].clone(),
         log: log.clone(),
+        evidence: Default::default(),
     };
     let cfg = config("solo", home.path(), free_addr(), Vec::new());
     let handle = simin_consensus::start(app, cfg, chain_id(), keys[0].clone())

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use simin_consensus::{Application, ConsensusConfig};
 use simin_types::{
-    Block, BlockHeader, BlockTime, ChainId, CommitCertificate, Hash, Height, SigningKey, Validator,
-    ValidatorSet,
+    Block, BlockHeader, BlockTime, ChainId, CommitCertificate, Equivocation, Hash, Height,
+    SigningKey, Validator, ValidatorSet,
 };
 
 /// Why the toy application refused a block.
@@ -24,6 +24,8 @@ pub enum ToyError {
 
 /// What one node has committed, shared with the test.
 pub type Log = Arc<Mutex<Vec<(Block, CommitCertificate)>>>;
+/// The equivocations a node's engine reported, shared with the test.
+pub type Evidence = Arc<Mutex<Vec<Equivocation>>>;
 
 /// A counter chain: the state after height h is h, its root is SHA-256 of h.
 pub struct ToyApp {
@@ -31,6 +33,7 @@ pub struct ToyApp {
     pub validators: ValidatorSet,
     pub key: SigningKey,
     pub log: Log,
+    pub evidence: Evidence,
 }
 
 fn state_root(height: Height) -> Hash {
@@ -111,6 +114,13 @@ impl Application for ToyApp {
         let log = self.log.lock().expect("the log lock is never poisoned");
         let index = usize::try_from(height.0).ok()?.checked_sub(1)?;
         log.get(index).cloned()
+    }
+
+    fn on_evidence(&mut self, evidence: Vec<Equivocation>) {
+        self.evidence
+            .lock()
+            .expect("the evidence lock is never poisoned")
+            .extend(evidence);
     }
 }
 
