@@ -141,3 +141,20 @@ fn main() -> ExitCode {
         ExitCode::from(1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_seconds_minutes_and_hours() {
+        let secs = |t: &str| parse_duration(t).map(|d| d.as_secs()).ok();
+        assert_eq!(secs("90"), Some(90));
+        assert_eq!(secs("90s"), Some(90));
+        assert_eq!(secs("20m"), Some(1200));
+        assert_eq!(secs("1h"), Some(3600));
+        assert_eq!(secs("5d"), None);
+        assert_eq!(secs("m"), None);
+        assert_eq!(secs("99999999999999999999h"), None);
+    }
+}

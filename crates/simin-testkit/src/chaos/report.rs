@@ -15,8 +15,9 @@ use crate::{read_key, Testnet};
 
 /// Log lines kept as evidence of equivocations seen by nodes.
 const EVIDENCE_LINES_MAX: usize = 20;
-/// What a node logs when it reports an equivocation (simin-node's evidence module).
-const EVIDENCE_MARKER: &str = "reporting an equivocation";
+/// What a node logs when the engine hands it evidence of an equivocation, whether or not
+/// it could submit the report (simin-node's evidence module).
+const EVIDENCE_MARKERS: [&str; 2] = ["reporting an equivocation", "cannot report an equivocation"];
 
 /// A property the run found broken.
 #[derive(Clone, Debug)]
@@ -204,7 +205,8 @@ pub(crate) fn evidence_lines(logs: &[PathBuf]) -> Vec<String> {
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         // Lines are read one by one; a log is never held in memory whole.
         for line in BufReader::new(file).lines().map_while(Result::ok) {
-            if line.contains(EVIDENCE_MARKER) && lines.len() < EVIDENCE_LINES_MAX {
+            if EVIDENCE_MARKERS.iter().any(|m| line.contains(m)) && lines.len() < EVIDENCE_LINES_MAX
+            {
                 lines.push(format!("{name}: {line}"));
             }
         }
@@ -222,5 +224,60 @@ pub(crate) fn keep_homes(net_dir: &Path, out: &Path) {
     match status {
         Ok(s) if s.success() => {}
         other => warn!(?other, out = %out.display(), "cannot keep the nodes' homes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_lines_are_the_nodes_equivocation_reports() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let log = dir.path().join("node2.log");
+        let report = "2026-05-20T02:01:07Z  INFO simin_node::evidence: reporting an \
+                      equivocation validator=ab12 height=2582 round=3 kind=Prevote";
+        let text = format!("INFO committed height=2581\n{report}\nINFO committed height=2582\n");
+        std::fs::write(&log, text).expect("log written");
+        let missing = dir.path().join("absent.log");
+        let lines = evidence_lines(&[log, missing]);
+        assert_eq!(lines, vec![format!("node2.log: {report}")]);
+    }
+
+    #[test]
+    fn a_report_fails_on_any_violation() {
+        let mut report = ChaosReport {
+            seed: 7,
+            elapsed: Duration::from_secs(1),
+            kills: 0,
+            terms: 0,
+            whole_restarts: 0,
+            acked: 0,
+            failed_acked: 0,
+            unconfirmed: 0,
+            failed_attempts: 0,
+            load_errors: Vec::new(),
+            tip: Height(1),
+            lost: 0,
+            equivocations: Vec::new(),
+            evidence_lines: Vec::new(),
+            violations: Vec::new(),
+            out: None,
+        };
+        assert!(report.passed());
+        assert!(report.to_string().ends_with("PASS"));
+        report.violations.push(Violation::Equivocation {
+            validator: "node1".into(),
+            height: Height(2582),
+            round: 3,
+            kind: VoteKind::Prevote,
+            recorded_at: Height(2583),
+        });
+        assert!(!report.passed());
+        let text = report.to_string();
+        assert!(
+            text.contains("honest validator node1 double-signed a Prevote at height 2582 round 3")
+        );
+        assert!(text.ends_with("FAIL (replay with --seed 7)"));
     }
 }
