@@ -6,15 +6,17 @@
 
 mod backend;
 pub mod dto;
+pub mod edge;
 mod problem;
 mod routes;
 mod server;
 
 pub use backend::{Backend, BackendError, BoxFuture, SubmitError};
+pub use edge::EdgeLimits;
 pub use problem::{ApiError, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE};
 pub use routes::chain::BLOCKS_LIMIT_MAX;
 pub use routes::data::{DataBackend, DataError};
 pub use routes::ops::METRICS_CONTENT_TYPE;
 pub use routes::state::STATE_KEY_BYTES_MAX;
 pub use routes::txs::{BODY_BYTES_MAX, WAIT_MS_MAX};
-pub use server::{openapi, router, serve};
+pub use server::{openapi, router, serve, serve_with_limits};

@@ -17,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::backend::Backend;
+use crate::edge::EdgeLimits;
 use crate::problem::{framework_kind, problem_response, PROBLEM_CONTENT_TYPE};
 use crate::routes::identity::DID_RESOLUTION_CONTENT_TYPE;
 use crate::routes::ops::OpenApiJson;
@@ -135,15 +136,24 @@ async fn problemize(request: Request, next: Next) -> Response {
     problem_response(status, slug, title, detail)
 }
 
-/// Serves the router on `listener` until `shutdown` resolves, then drains requests.
+/// Serves the router on `listener` within the default [`EdgeLimits`] until `shutdown`
+/// resolves, then drains requests.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     backend: Arc<dyn Backend>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_limits(listener, backend, EdgeLimits::default(), shutdown).await
+}
+
+/// [`serve`] within `limits`.
+pub async fn serve_with_limits(
+    listener: tokio::net::TcpListener,
+    backend: Arc<dyn Backend>,
+    limits: EdgeLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let address = listener.local_addr()?;
-    tracing::info!(%address, "HTTP API listening");
-    axum::serve(listener, router(backend))
-        .with_graceful_shutdown(shutdown)
-        .await
+    tracing::info!(%address, ?limits, "HTTP API listening");
+    crate::edge::serve(listener, router(backend), limits, shutdown).await
 }
