@@ -115,4 +115,15 @@ pub enum SubmitError {
     InvalidCall(String),
     #[error("the node cannot accept transactions now: {0}")]
     Unavailable(String),
+    /// The signer does not hold what the call needs (ADR 0011); `reason` is the module's
+    /// stable code, e.g. `notary.not_a_notary`.
+    #[error("the signer may not make this call ({reason}): {message}")]
+    NotAuthorized { reason: String, message: String },
+    /// A call open to unregistered keys would fail against the current state; `reason`
+    /// is the module's stable code, e.g. `data.unknown_record`.
+    #[error("the call fails against the current state ({reason}): {message}")]
+    CallRefused { reason: String, message: String },
+    /// The signer or the client address already has the most open transactions waiting.
+    #[error("too many transactions of this {by} are waiting (at most {max}); retry after the next block")]
+    TooManyPending { by: String, max: usize },
 }

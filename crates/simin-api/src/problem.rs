@@ -109,6 +109,15 @@ fn submit_kind(error: &SubmitError) -> (StatusCode, &'static str, &'static str) 
         SubmitError::MempoolFull => (S::SERVICE_UNAVAILABLE, "mempool-full", "Mempool full"),
         SubmitError::InvalidCall(_) => (S::UNPROCESSABLE_ENTITY, "invalid-call", "Invalid call"),
         SubmitError::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable", "Node unavailable"),
+        SubmitError::NotAuthorized { .. } => (S::FORBIDDEN, "not-authorized", "Not authorized"),
+        SubmitError::CallRefused { .. } => {
+            (S::UNPROCESSABLE_ENTITY, "call-refused", "Call refused")
+        }
+        SubmitError::TooManyPending { .. } => (
+            S::TOO_MANY_REQUESTS,
+            "too-many-pending",
+            "Too many pending transactions",
+        ),
     }
 }
 

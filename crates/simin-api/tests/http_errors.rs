@@ -80,6 +80,30 @@ async fn every_submit_error_maps_to_its_status_and_type() {
             503,
             "unavailable",
         ),
+        (
+            SubmitError::NotAuthorized {
+                reason: "notary.not_a_notary".into(),
+                message: "not a notary".into(),
+            },
+            403,
+            "not-authorized",
+        ),
+        (
+            SubmitError::CallRefused {
+                reason: "data.unknown_record".into(),
+                message: "no record".into(),
+            },
+            422,
+            "call-refused",
+        ),
+        (
+            SubmitError::TooManyPending {
+                by: "signer".into(),
+                max: 64,
+            },
+            429,
+            "too-many-pending",
+        ),
     ];
     for (error, status, slug) in cases {
         let (app, backend) = app();
