@@ -44,7 +44,16 @@ fn submit_error(err: TxError) -> SubmitError {
             next_height: height,
         },
         TxError::NonceTooLow { got, expected } => SubmitError::NonceTooLow { expected, got },
+        TxError::NonceTooHigh { got, expected } => SubmitError::NonceTooHigh { expected, got },
         TxError::InvalidCall(call) => SubmitError::InvalidCall(call.to_string()),
+        TxError::NotAuthorized(call) => SubmitError::NotAuthorized {
+            reason: call.code().to_owned(),
+            message: call.to_string(),
+        },
+        TxError::CallRefused(call) => SubmitError::CallRefused {
+            reason: call.code().to_owned(),
+            message: call.to_string(),
+        },
         TxError::State(e) => SubmitError::Unavailable(e.to_string()),
         other @ (TxError::NonceNotNext { .. } | TxError::NonceExhausted { .. }) => {
             SubmitError::InvalidCall(other.to_string())
@@ -142,9 +151,12 @@ impl Backend for NodeBackend {
             (Some(_), true) => Some(tx.encode()),
             _ => None,
         };
+        // The client's address is not known here yet (the API's `Backend::submit_tx` does
+        // not carry it), so the mempool's per-address bound of open calls is not applied
+        // to HTTP submissions; see ADR 0011.
         shared
             .mempool()
-            .insert(tx, hash, check.encoded_len, check.next_nonce)
+            .insert(tx, &check, next_height, None)
             .map_err(|e| match e {
                 MempoolError::Duplicate(_) => refuse(SubmitError::Duplicate, "mempool.duplicate"),
                 MempoolError::NonceTaken { .. } => {
@@ -158,6 +170,20 @@ impl Backend for NodeBackend {
                     "mempool.nonce_too_high",
                 ),
                 MempoolError::Full { .. } => refuse(SubmitError::MempoolFull, "mempool.full"),
+                MempoolError::SignerBusy { max, .. } => refuse(
+                    SubmitError::TooManyPending {
+                        by: "signer".into(),
+                        max,
+                    },
+                    "mempool.signer_busy",
+                ),
+                MempoolError::SourceBusy { max, .. } => refuse(
+                    SubmitError::TooManyPending {
+                        by: "client address".into(),
+                        max,
+                    },
+                    "mempool.source_busy",
+                ),
             })?;
         shared.metrics.txs_submitted.inc();
         if let (Some(relay), Some(encoded)) = (&shared.relay, relayed) {

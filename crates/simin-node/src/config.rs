@@ -66,6 +66,8 @@ impl From<MempoolConfig> for MempoolLimits {
             txs_max: c.txs_max,
             bytes_max: c.bytes_max,
             nonce_window: c.nonce_window,
+            // The bounds of open calls and parked transactions are not in the file yet.
+            ..MempoolLimits::default()
         }
     }
 }

@@ -110,12 +110,7 @@ impl Reporter {
         let check = simin_ledger::check_tx(&view, &shared.chain_id, next_height, &tx)
             .map_err(|e| format!("{} ({})", e, e.code()))?;
         mempool
-            .insert(
-                tx.clone(),
-                check.tx_hash,
-                check.encoded_len,
-                check.next_nonce,
-            )
+            .insert(tx.clone(), &check, next_height, None)
             .map_err(|e| e.to_string())?;
         Ok(Some(tx))
     }

@@ -1,22 +1,46 @@
 //! The mempool: admitted transactions waiting for a block, bounded in count and bytes.
 //!
-//! Admission (signature, chain id, size, expiry, nonce against the committed state) is
-//! done by `simin_ledger::check_tx` before a transaction gets here; the mempool adds what
-//! only it can know: duplicates, a nonce already taken by a waiting transaction, the
-//! window of future nonces it will hold, and its own capacity. Transactions of one signer
-//! leave in nonce order, so a client may submit a burst of sequential nonces concurrently.
+//! Admission (signature, chain id, size, expiry, nonce, the signer's standing for the
+//! call) is done by `simin_ledger::check_tx` before a transaction gets here; the mempool
+//! adds what only it can know: duplicates, a nonce already taken by a waiting
+//! transaction, the window of future nonces it will hold, how long a transaction may
+//! wait behind a nonce gap, how many open transactions (calls open to unregistered keys,
+//! ADR 0011) one signer or one client address may have waiting, and its own capacity.
+//! Transactions of one signer leave in nonce order, so a client may submit a burst of
+//! sequential nonces concurrently.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 
+use simin_ledger::{Standing, TxCheck};
 use simin_types::{Hash, Height, PublicKey, SignedTx};
+
+/// Most open transactions one signer may have waiting (see [`MempoolLimits`]).
+pub const OPEN_SIGNER_TXS_MAX: usize = 64;
+/// Most open transactions one client address may have waiting.
+pub const OPEN_SOURCE_TXS_MAX: usize = 256;
+/// Most heights a transaction may wait behind a nonce gap before it is dropped.
+pub const PARKED_HEIGHTS_MAX: u64 = 100;
 
 /// Capacity and policy of a mempool.
 #[derive(Clone, Copy, Debug)]
 pub struct MempoolLimits {
     pub txs_max: usize,
     pub bytes_max: usize,
-    /// How far past an account's next nonce a waiting transaction may be.
+    /// How far past an account's next nonce a waiting transaction may be: nonces from
+    /// `next` to `next + nonce_window` are held, `next + nonce_window + 1` is too high.
     pub nonce_window: u64,
+    /// Most waiting transactions of one signer whose calls are open to unregistered keys.
+    /// Role holders are bounded by the window instead: an organisation's pipeline (the
+    /// notary load, a provider's access log, a sensor fleet) keeps thousands in flight,
+    /// and the city can deactivate an organisation that abuses it.
+    pub open_signer_txs_max: usize,
+    /// Most waiting open transactions submitted from one client address.
+    pub open_source_txs_max: usize,
+    /// How many heights a transaction behind a nonce gap is kept: one admitted while
+    /// waiting at height h is dropped at the first commit for a height above
+    /// `h + parked_heights_max` if its gap is still open.
+    pub parked_heights_max: u64,
 }
 
 impl Default for MempoolLimits {
@@ -25,6 +49,9 @@ impl Default for MempoolLimits {
             txs_max: 100_000,
             bytes_max: 128 * 1024 * 1024,
             nonce_window: 10_000,
+            open_signer_txs_max: OPEN_SIGNER_TXS_MAX,
+            open_source_txs_max: OPEN_SOURCE_TXS_MAX,
+            parked_heights_max: PARKED_HEIGHTS_MAX,
         }
     }
 }
@@ -40,20 +67,62 @@ pub enum MempoolError {
     NonceTooHigh { got: u64, next: u64, window: u64 },
     #[error("mempool is full ({txs} transactions, {bytes} bytes)")]
     Full { txs: usize, bytes: usize },
+    #[error("{signer} already has {max} open transactions waiting")]
+    SignerBusy { signer: PublicKey, max: usize },
+    #[error("client {address} already has {max} open transactions waiting")]
+    SourceBusy { address: IpAddr, max: usize },
 }
 
 #[derive(Debug)]
 struct Entry {
     tx: SignedTx,
     size: usize,
+    open: bool,
+    source: Option<IpAddr>,
+    /// The height the transaction was admitted for: where its wait behind a gap starts.
+    since: Height,
 }
 
-/// Transactions waiting for a block, indexed by hash and by (signer, nonce).
+/// One signer's waiting transactions.
+#[derive(Debug, Default)]
+struct Account {
+    /// The signer's next nonce in the committed state, as last learnt.
+    committed_next: u64,
+    nonces: BTreeMap<u64, Hash>,
+    open: usize,
+}
+
+impl Account {
+    /// The nonce after the waiting transactions that follow `committed_next` without a gap.
+    fn run_end(&self) -> u64 {
+        run_end(&self.nonces, self.committed_next)
+    }
+}
+
+/// The nonce after the nonces of `nonces` that follow `from` without a gap.
+fn run_end(nonces: &BTreeMap<u64, Hash>, from: u64) -> u64 {
+    let mut next = from;
+    // Each turn moves past one waiting nonce, so the loop is bounded by their number.
+    for nonce in nonces.range(from..).map(|(n, _)| *n) {
+        if nonce != next {
+            break;
+        }
+        match next.checked_add(1) {
+            Some(after) => next = after,
+            None => break,
+        }
+    }
+    next
+}
+
+/// Transactions waiting for a block, indexed by hash, by (signer, nonce) and by source.
 #[derive(Debug, Default)]
 pub struct Mempool {
     limits: MempoolLimits,
     by_hash: HashMap<Hash, Entry>,
-    by_signer: BTreeMap<PublicKey, BTreeMap<u64, Hash>>,
+    by_signer: BTreeMap<PublicKey, Account>,
+    /// Open transactions waiting per client address.
+    open_by_source: HashMap<IpAddr, usize>,
     bytes: usize,
 }
 
@@ -84,50 +153,54 @@ impl Mempool {
     /// The nonce of `signer`'s next transaction: after its waiting transactions that
     /// follow `committed_next` (its next nonce in the committed state) without a gap.
     pub fn next_nonce(&self, signer: &PublicKey, committed_next: u64) -> u64 {
-        let mut next = committed_next;
-        if let Some(nonces) = self.by_signer.get(signer) {
-            // Each turn moves past one waiting nonce, so the loop is bounded by their number.
-            for nonce in nonces.range(committed_next..).map(|(n, _)| *n) {
-                if nonce != next {
-                    break;
-                }
-                match next.checked_add(1) {
-                    Some(after) => next = after,
-                    None => break,
-                }
-            }
-        }
-        next
+        self.by_signer
+            .get(signer)
+            .map_or(committed_next, |account| {
+                run_end(&account.nonces, committed_next)
+            })
     }
 
-    /// Adds an admitted transaction; `next_nonce` is its signer's next nonce in the
-    /// committed state, as `check_tx` found it.
+    /// Adds a transaction `check_tx` admitted for `next_height`; `source` is the client
+    /// address it came from, `None` for the node's own and relayed transactions.
     pub fn insert(
         &mut self,
         tx: SignedTx,
-        hash: Hash,
-        size: usize,
-        next_nonce: u64,
+        check: &TxCheck,
+        next_height: Height,
+        source: Option<IpAddr>,
     ) -> Result<(), MempoolError> {
+        let hash = check.tx_hash;
         if self.by_hash.contains_key(&hash) {
             return Err(MempoolError::Duplicate(hash));
         }
         let signer = tx.tx.signer;
         let nonce = tx.tx.nonce;
-        if nonce.saturating_sub(next_nonce) >= self.limits.nonce_window {
+        let next = check.next_nonce;
+        if nonce.saturating_sub(next) > self.limits.nonce_window {
             return Err(MempoolError::NonceTooHigh {
                 got: nonce,
-                next: next_nonce,
+                next,
                 window: self.limits.nonce_window,
             });
         }
-        if self
-            .by_signer
-            .get(&signer)
-            .is_some_and(|nonces| nonces.contains_key(&nonce))
-        {
+        let account = self.by_signer.get(&signer);
+        if account.is_some_and(|a| a.nonces.contains_key(&nonce)) {
             return Err(MempoolError::NonceTaken { signer, nonce });
         }
+        let open = check.standing == Standing::Open;
+        if open {
+            let max = self.limits.open_signer_txs_max;
+            if account.is_some_and(|a| a.open >= max) {
+                return Err(MempoolError::SignerBusy { signer, max });
+            }
+            let max = self.limits.open_source_txs_max;
+            if let Some(address) = source {
+                if self.open_by_source.get(&address).is_some_and(|n| *n >= max) {
+                    return Err(MempoolError::SourceBusy { address, max });
+                }
+            }
+        }
+        let size = check.encoded_len;
         let bytes_after = self.bytes.saturating_add(size);
         if self.by_hash.len() >= self.limits.txs_max || bytes_after > self.limits.bytes_max {
             return Err(MempoolError::Full {
@@ -135,11 +208,24 @@ impl Mempool {
                 bytes: self.bytes,
             });
         }
-        self.by_signer
-            .entry(signer)
-            .or_default()
-            .insert(nonce, hash);
-        self.by_hash.insert(hash, Entry { tx, size });
+        let account = self.by_signer.entry(signer).or_default();
+        // The committed state only moves forward, so the larger of two readings is newer.
+        account.committed_next = account.committed_next.max(next);
+        account.nonces.insert(nonce, hash);
+        if open {
+            account.open += 1;
+            if let Some(source) = source {
+                *self.open_by_source.entry(source).or_default() += 1;
+            }
+        }
+        let entry = Entry {
+            tx,
+            size,
+            open,
+            source: source.filter(|_| open),
+            since: next_height,
+        };
+        self.by_hash.insert(hash, entry);
         self.bytes = bytes_after;
         Ok(())
     }
@@ -150,9 +236,9 @@ impl Mempool {
     pub fn reap(&self, txs_max: usize, bytes_max: usize) -> Vec<SignedTx> {
         let mut out = Vec::new();
         let mut bytes = 0usize;
-        for nonces in self.by_signer.values() {
+        for account in self.by_signer.values() {
             let mut expected = None;
-            for (nonce, hash) in nonces {
+            for (nonce, hash) in &account.nonces {
                 if expected.is_some_and(|e| e != *nonce) {
                     break;
                 }
@@ -170,42 +256,48 @@ impl Mempool {
 
     /// Removes what a committed block made stale: its own transactions, and for every
     /// signer it touched, transactions below the signer's new next nonce; then those that
-    /// expired before `next_height`. `next_nonce` reads the committed state.
+    /// expired before `next_height`, and those that waited behind a nonce gap for more
+    /// than `parked_heights_max` heights. `next_nonce` reads the committed state.
     pub fn on_commit(
         &mut self,
         committed: &[SignedTx],
         next_height: Height,
         next_nonce: impl Fn(&PublicKey) -> u64,
     ) {
+        let mut stale = Vec::new();
         for tx in committed {
             let signer = tx.tx.signer;
-            let keep_from = next_nonce(&signer);
-            if let Some(nonces) = self.by_signer.get_mut(&signer) {
-                let stale: Vec<u64> = nonces.range(..keep_from).map(|(n, _)| *n).collect();
-                for nonce in stale {
-                    if let Some(hash) = nonces.remove(&nonce) {
-                        if let Some(entry) = self.by_hash.remove(&hash) {
-                            self.bytes -= entry.size;
-                        }
-                    }
-                }
-                if nonces.is_empty() {
-                    self.by_signer.remove(&signer);
+            if let Some(account) = self.by_signer.get_mut(&signer) {
+                let keep_from = next_nonce(&signer);
+                account.committed_next = account.committed_next.max(keep_from);
+                stale.extend(account.nonces.range(..keep_from).map(|(_, h)| *h));
+            }
+        }
+        let parked_until = next_height.0.saturating_sub(self.limits.parked_heights_max);
+        for account in self.by_signer.values() {
+            let run_end = account.run_end();
+            // Nonces past the run wait behind a gap; the first ones admitted go first.
+            for (_, hash) in account.nonces.range(run_end..) {
+                if self.by_hash[hash].since.0 < parked_until {
+                    stale.push(*hash);
                 }
             }
         }
-        let expired: Vec<Hash> = self
-            .by_hash
-            .iter()
-            .filter(|(_, e)| e.tx.tx.expiry_height < next_height)
-            .map(|(h, _)| *h)
-            .collect();
-        for hash in expired {
+        stale.extend(
+            self.by_hash
+                .iter()
+                .filter(|(_, e)| e.tx.tx.expiry_height < next_height)
+                .map(|(h, _)| *h),
+        );
+        for hash in stale {
             self.remove(&hash);
         }
         debug_assert_eq!(
             self.by_hash.len(),
-            self.by_signer.values().map(BTreeMap::len).sum::<usize>(),
+            self.by_signer
+                .values()
+                .map(|a| a.nonces.len())
+                .sum::<usize>(),
             "both indexes hold the same transactions"
         );
     }
@@ -218,113 +310,30 @@ impl Mempool {
     }
 
     fn remove(&mut self, hash: &Hash) {
-        if let Some(entry) = self.by_hash.remove(hash) {
-            self.bytes -= entry.size;
-            let signer = entry.tx.tx.signer;
-            if let Some(nonces) = self.by_signer.get_mut(&signer) {
-                nonces.remove(&entry.tx.tx.nonce);
-                if nonces.is_empty() {
-                    self.by_signer.remove(&signer);
+        let Some(entry) = self.by_hash.remove(hash) else {
+            return;
+        };
+        self.bytes -= entry.size;
+        if let Some(source) = entry.source {
+            if let Some(count) = self.open_by_source.get_mut(&source) {
+                *count -= 1;
+                if *count == 0 {
+                    self.open_by_source.remove(&source);
                 }
+            }
+        }
+        let signer = entry.tx.tx.signer;
+        if let Some(account) = self.by_signer.get_mut(&signer) {
+            account.nonces.remove(&entry.tx.tx.nonce);
+            if entry.open {
+                account.open -= 1;
+            }
+            if account.nonces.is_empty() {
+                self.by_signer.remove(&signer);
             }
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use simin_types::{Call, ChainId, NotaryCall, SigningKey, Tx};
-
-    use super::*;
-
-    fn tx(key: &SigningKey, nonce: u64, expiry: u64) -> SignedTx {
-        Tx {
-            chain_id: ChainId::new("test").expect("valid id"),
-            signer: key.public_key(),
-            nonce,
-            expiry_height: Height(expiry),
-            call: Call::Notary(NotaryCall::Anchor {
-                document: Hash::digest(&nonce.to_le_bytes()),
-            }),
-        }
-        .sign(key)
-    }
-
-    fn add(pool: &mut Mempool, tx: SignedTx, next: u64) -> Result<(), MempoolError> {
-        let size = tx.encode().len();
-        pool.insert(tx.clone(), tx.hash(), size, next)
-    }
-
-    #[test]
-    fn refuses_duplicates_taken_nonces_far_nonces_and_overflow() {
-        let key = SigningKey::from_seed([1; 32]);
-        let limits = MempoolLimits {
-            txs_max: 3,
-            bytes_max: usize::MAX,
-            nonce_window: 5,
-        };
-        let mut pool = Mempool::new(limits);
-        add(&mut pool, tx(&key, 0, 10), 0).expect("first is admitted");
-        assert!(matches!(
-            add(&mut pool, tx(&key, 0, 10), 0),
-            Err(MempoolError::Duplicate(_))
-        ));
-        assert!(matches!(
-            add(&mut pool, tx(&key, 0, 11), 0),
-            Err(MempoolError::NonceTaken { .. })
-        ));
-        assert!(matches!(
-            add(&mut pool, tx(&key, 5, 10), 0),
-            Err(MempoolError::NonceTooHigh { .. })
-        ));
-        add(&mut pool, tx(&key, 1, 10), 0).expect("admitted");
-        add(&mut pool, tx(&key, 2, 10), 0).expect("admitted");
-        assert!(matches!(
-            add(&mut pool, tx(&key, 3, 10), 0),
-            Err(MempoolError::Full { .. })
-        ));
-        assert_eq!(pool.len(), 3);
-    }
-
-    #[test]
-    fn reaps_consecutive_nonces_only_and_respects_limits() {
-        let a = SigningKey::from_seed([1; 32]);
-        let b = SigningKey::from_seed([2; 32]);
-        let mut pool = Mempool::new(MempoolLimits::default());
-        for nonce in [0, 1, 3] {
-            add(&mut pool, tx(&a, nonce, 10), 0).expect("admitted");
-        }
-        add(&mut pool, tx(&b, 0, 10), 0).expect("admitted");
-        let reaped = pool.reap(100, usize::MAX);
-        assert_eq!(reaped.len(), 3, "nonce 3 waits for nonce 2");
-        assert_eq!(pool.reap(1, usize::MAX).len(), 1);
-        assert!(pool.reap(100, 10).is_empty(), "no tx fits in 10 bytes");
-        assert_eq!(
-            pool.next_nonce(&a.public_key(), 0),
-            2,
-            "the gap at 2 is next"
-        );
-        assert_eq!(pool.next_nonce(&a.public_key(), 3), 4);
-        assert_eq!(pool.next_nonce(&a.public_key(), 5), 5);
-        let c = SigningKey::from_seed([3; 32]);
-        assert_eq!(pool.next_nonce(&c.public_key(), 7), 7);
-    }
-
-    #[test]
-    fn commit_removes_included_stale_and_expired() {
-        let a = SigningKey::from_seed([1; 32]);
-        let b = SigningKey::from_seed([2; 32]);
-        let mut pool = Mempool::new(MempoolLimits::default());
-        let included = tx(&a, 0, 10);
-        add(&mut pool, included.clone(), 0).expect("admitted");
-        add(&mut pool, tx(&a, 1, 10), 0).expect("admitted");
-        add(&mut pool, tx(&b, 0, 2), 0).expect("admitted");
-        pool.on_commit(&[included], Height(3), |_| 1);
-        assert_eq!(pool.len(), 1, "a's nonce 1 stays; b's expired");
-        let before = pool.bytes();
-        assert!(before > 0);
-        pool.on_commit(&[tx(&a, 1, 10)], Height(3), |_| 2);
-        assert!(pool.is_empty());
-        assert_eq!(pool.bytes(), 0);
-    }
-}
+mod tests;

@@ -4,12 +4,12 @@
 
 mod common;
 
-use common::{get, one_validator_devnet, wait_for_height, Signer};
+use common::{body, get, one_validator_devnet, post, wait_for_height, Signer};
 use simin_client::Client;
 use simin_node::devnet_identity::{org_key_paths, DEVNET_IDENTITY_PROVIDER};
 use simin_types::{
-    AccessEntry, AccessKind, AuthCall, BlockTime, Call, Hash, OrgId, ServiceRegistration,
-    SigningKey,
+    AccessEntry, AccessKind, AuthCall, BlockTime, Call, ChainId, Hash, Height, OrgId,
+    ServiceRegistration, SigningKey, Tx,
 };
 
 fn read_key(path: &std::path::Path) -> SigningKey {
@@ -91,18 +91,31 @@ async fn services_register_and_logins_are_logged_through_the_api() {
     assert_eq!(listed.services.len(), 1);
     assert_eq!(listed.services[0].client_id, "mapo.portal");
 
-    // Only the identity provider records access; the library cannot.
+    // Only the identity provider records access; the library's attempt is refused at
+    // admission (ADR 0011) and never reaches a block.
     let (alice, bob) = ("YWxpY2UtbWFwbw", "Ym9iLW1hcG8");
-    let (_, refused) = library
-        .commit(
-            &base,
-            Call::Auth(AuthCall::RecordAccess {
-                entries: vec![login(alice, &["name"], 0)],
-            }),
-        )
-        .await;
-    assert_eq!(
-        refused["code"], "auth.not_an_identity_provider",
+    let attempt = Tx {
+        chain_id: ChainId::new(simin_node::devnet::DEVNET_CHAIN_ID).expect("valid id"),
+        signer: library.key.public_key(),
+        nonce: library.nonce,
+        expiry_height: Height(100_000),
+        call: Call::Auth(AuthCall::RecordAccess {
+            entries: vec![login(alice, &["name"], 0)],
+        }),
+    }
+    .sign(&library.key);
+    let (status, refused) = post(&format!("{base}/v1/txs"), &body(&attempt)).await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(
+        refused["type"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("not-authorized"),
+        "{refused}"
+    );
+    let detail = refused["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("auth.not_an_identity_provider"),
         "{refused}"
     );
     let first = provider

@@ -84,10 +84,36 @@ async fn anchors_proves_refuses_and_resumes_after_restart() {
             anchor_tx(&key, devnet::DEVNET_CHAIN_ID, 1, 0, Hash::digest(b"z")),
             "expired",
         ),
+        // A key no organisation holds gets no block space (ADR 0011).
+        (
+            anchor_tx(
+                &SigningKey::from_seed([9; 32]),
+                devnet::DEVNET_CHAIN_ID,
+                0,
+                1_000,
+                Hash::digest(b"u"),
+            ),
+            "not-authorized",
+        ),
+        (
+            anchor_tx(
+                &key,
+                devnet::DEVNET_CHAIN_ID,
+                u64::MAX,
+                1_000,
+                Hash::digest(b"w"),
+            ),
+            "nonce-too-high",
+        ),
     ];
     for (bad, kind) in cases {
         let (status, problem) = post(&format!("{base}/v1/txs"), &body(&bad)).await;
         assert!((400..500).contains(&status), "{kind}: {status} {problem}");
+        if kind == "not-authorized" {
+            assert_eq!(status, 403, "{problem}");
+            let detail = problem["detail"].as_str().unwrap_or_default();
+            assert!(detail.contains("notary.not_a_notary"), "{problem}");
+        }
         assert!(
             problem["type"].as_str().unwrap_or_default().ends_with(kind),
             "{kind}: {problem}"
@@ -115,7 +141,7 @@ async fn anchors_proves_refuses_and_resumes_after_restart() {
         status_after["mempool_size"], 0,
         "nothing refused waits in the mempool"
     );
-    for refused in [b"x".as_slice(), b"y", b"z"] {
+    for refused in [b"x".as_slice(), b"y", b"z", b"u", b"w"] {
         let (status, _) = get(&format!("{base}/v1/notary/{}", Hash::digest(refused))).await;
         assert_eq!(status, 404, "a refused anchoring left no record");
     }
