@@ -274,8 +274,10 @@ pub(crate) async fn export_json(
     ))]
 pub(crate) async fn reading_proof(
     State(backend): State<Shared>,
-    Path((dataset, source, seq, index)): Path<(String, String, u64, u32)>,
+    Path((dataset, source, seq, index)): Path<(String, String, String, String)>,
 ) -> Result<Json<ReadingProofResponse>, DataError> {
+    let seq = super::parse_u64("seq", &seq).map_err(DataError::Api)?;
+    let index = super::parse_u32("index", &index).map_err(DataError::Api)?;
     let id = format!("{dataset}/{source}/{seq}/{index}");
     with_data(&backend, move |d| {
         d.reading_proof(&dataset, &source, seq, index)

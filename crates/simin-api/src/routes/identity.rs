@@ -19,7 +19,7 @@ use simin_types::identity::{organization_of_did, status_bit_position};
 use simin_types::{state_keys, BlockTime, Height, OrgId, StatusPurpose};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{bad_query, blocking, Shared};
+use super::{bad_query, blocking, parse_u32, Shared};
 use crate::backend::{Backend, BackendError};
 use crate::dto::{Problem, StateLookup};
 use crate::problem::ApiError;
@@ -163,7 +163,14 @@ pub(crate) async fn resolve_did(
     let explicit = query.height.map(Height);
     let record = blocking(&backend, move |b| {
         let height = match (explicit, version_time) {
-            (Some(h), _) => h,
+            // A height above the tip is the client's mistake, not a failed state read.
+            (Some(h), _) => {
+                let latest = latest(b)?;
+                if h > latest {
+                    return Err(BackendError::HeightNotAvailable { height: h, latest }.into());
+                }
+                h
+            }
             (None, Some(time)) => b.height_at(time)?.unwrap_or(Height::GENESIS),
             (None, None) => latest(b)?,
         };
@@ -368,9 +375,10 @@ fn purpose_of(purpose: StatusPurpose) -> status_list::StatusPurpose {
     ))]
 pub(crate) async fn status_list_credential(
     State(backend): State<Shared>,
-    Path((issuer, list)): Path<(String, u32)>,
+    Path((issuer, list)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let org = parse_org("issuer", &issuer)?;
+    let list = parse_u32("list", &list)?;
     let (height, credential) = blocking(&backend, move |b| {
         let status = b.status()?;
         let height = status.latest_height;
@@ -433,9 +441,11 @@ pub struct StatusBit {
     ))]
 pub(crate) async fn status_bit(
     State(backend): State<Shared>,
-    Path((issuer, list, index)): Path<(String, u32, u32)>,
+    Path((issuer, list, index)): Path<(String, String, String)>,
 ) -> Result<Json<StatusBit>, ApiError> {
     let org = parse_org("issuer", &issuer)?;
+    let list = parse_u32("list", &list)?;
+    let index = parse_u32("index", &index)?;
     blocking(&backend, move |b| {
         let height = latest(b)?;
         let view = BackendView { backend: b, height };

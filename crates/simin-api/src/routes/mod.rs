@@ -49,8 +49,43 @@ pub(crate) fn parse_height(text: &str) -> Result<Height, ApiError> {
         .map(Height)
         .map_err(|_| ApiError::InvalidParameter {
             what: "height",
-            reason: format!("{text:?} is not a decimal height"),
+            reason: format!("{:?} is not a decimal height", clip(text)),
         })
+}
+
+/// Parses a decimal `u32` from a path segment (a status list, a bit index, a reading
+/// index): out of range or not digits is the client's error, named, not axum's bare 400.
+pub(crate) fn parse_u32(what: &'static str, text: &str) -> Result<u32, ApiError> {
+    text.parse::<u32>().map_err(|_| ApiError::InvalidParameter {
+        what,
+        reason: format!(
+            "{:?} is not a decimal number from 0 to {}",
+            clip(text),
+            u32::MAX
+        ),
+    })
+}
+
+/// Parses a decimal `u64` from a path segment.
+pub(crate) fn parse_u64(what: &'static str, text: &str) -> Result<u64, ApiError> {
+    text.parse::<u64>().map_err(|_| ApiError::InvalidParameter {
+        what,
+        reason: format!(
+            "{:?} is not a decimal number from 0 to {}",
+            clip(text),
+            u64::MAX
+        ),
+    })
+}
+
+/// At most the first 64 bytes of `text` (whole characters), so an error never echoes a
+/// huge parameter back.
+fn clip(text: &str) -> &str {
+    let mut end = text.len().min(64);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Turns a query string rejection into a 400 problem.
