@@ -116,6 +116,7 @@ pub fn run(settings: &Settings) -> anyhow::Result<Vec<Value>> {
         signing_key: city::dalek(&city::load_key(&assert_path)?)?,
         signing_fragment: "key-1".into(),
         pairwise_secret: Zeroizing::new(PAIRWISE_SECRET),
+        access_log_path: dir.join("gateway").join("access-log.redb"),
         timeouts: Timeouts::default(),
     };
     let (gateway, writer) = Gateway::new(config, Arc::new(SystemClock))?;

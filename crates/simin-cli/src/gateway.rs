@@ -63,6 +63,10 @@ pub struct ServeArgs {
     /// secret gives every citizen new subjects at every service.
     #[arg(long, value_name = "FILE")]
     pub secret: PathBuf,
+    /// The access log's write-ahead journal: releases not yet on chain, replayed after a
+    /// crash [default: access-log.redb beside the secret].
+    #[arg(long, value_name = "FILE")]
+    pub access_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +112,12 @@ async fn serve(node: &str, args: ServeArgs) -> anyhow::Result<()> {
         signing_key: ed25519_key(&crate::keys::load_key(&args.signing_key)?),
         signing_fragment: args.signing_fragment,
         pairwise_secret: load_or_create_secret(&args.secret)?,
+        access_log_path: args.access_log.clone().unwrap_or_else(|| {
+            args.secret
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .join("access-log.redb")
+        }),
         timeouts: Timeouts::default(),
     };
     let (gateway, writer) = Gateway::new(config, Arc::new(SystemClock))?;
@@ -300,6 +310,7 @@ pub async fn start_devnet_gateway(
         signing_key: ed25519_key(&crate::keys::load_key(&assert_path)?),
         signing_fragment: "key-1".into(),
         pairwise_secret: load_or_create_secret(&data_dir.join("gateway").join("pairwise.secret"))?,
+        access_log_path: data_dir.join("gateway").join("access-log.redb"),
         timeouts: Timeouts::default(),
     };
     let (gateway, writer) = Gateway::new(config, Arc::new(SystemClock))?;

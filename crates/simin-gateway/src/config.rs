@@ -1,6 +1,7 @@
 //! What a provider needs to run: where it is reachable, its node, its organisation's keys
 //! and the secret its pairwise subjects are derived with.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use simin_types::{OrgId, SigningKey};
@@ -51,6 +52,9 @@ pub struct GatewayConfig {
     pub signing_fragment: String,
     /// The secret pairwise subjects are derived with; losing it changes every subject.
     pub pairwise_secret: Zeroizing<[u8; 32]>,
+    /// The access log's write-ahead journal (a redb file, created if absent): entries
+    /// released but not yet on chain, replayed at the next start after a crash.
+    pub access_log_path: PathBuf,
     pub timeouts: Timeouts,
 }
 
@@ -62,6 +66,7 @@ impl std::fmt::Debug for GatewayConfig {
             .field("node_url", &self.node_url)
             .field("organization", &self.organization)
             .field("signing_fragment", &self.signing_fragment)
+            .field("access_log_path", &self.access_log_path)
             .field("timeouts", &self.timeouts)
             .finish_non_exhaustive()
     }

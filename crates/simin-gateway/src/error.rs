@@ -16,6 +16,9 @@ pub enum GatewayError {
     Config(String),
     #[error("too many {what} outstanding; try again later")]
     Busy { what: &'static str },
+    /// The access log's write-ahead journal failed: nothing is released meanwhile.
+    #[error("the access-log journal failed while {op}: {reason}")]
+    Journal { op: &'static str, reason: String },
 }
 
 /// An OAuth 2.0 / OpenID Connect error response: `{error, error_description}`.

@@ -55,6 +55,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/userinfo", get(userinfo).post(userinfo))
         .route("/access-log", get(access_log_page))
         .route("/access-log/start", get(access_log_start))
+        .route("/health", get(health))
         .fallback(|| async {
             oauth_error(
                 &OAuthError::new("invalid_request", "no such endpoint"),
@@ -105,6 +106,19 @@ pub async fn serve(
         warn!("the access log did not reach the chain before shutdown");
     }
     served
+}
+
+/// `GET /health`: 200 `{ready: true}` once up, else 503 with what it waits for.
+async fn health(State(gateway): State<Shared>) -> Response {
+    let waiting_for = gateway.waiting_for();
+    let ready = waiting_for.is_empty();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({ "ready": ready, "waiting_for": waiting_for });
+    no_store((status, Json(body)).into_response())
 }
 
 fn no_store(mut response: Response) -> Response {

@@ -34,6 +34,7 @@
 //! | `GET /access-log` | citizens | the approval page of "show my access log" |
 //! | `GET /access-log/start` | wallets | the same, as a link for `simin wallet access-log` |
 //! | `GET /access-log/{id}` | citizens | the log, once the wallet answered |
+//! | `GET /health` | operators, tests | `{ready, waiting_for}`: 503 until the access entries a previous run journaled were replayed |
 //!
 //! Time and randomness enter here, through [`Clock`] and the operating system's
 //! generator; the chain stays deterministic.
@@ -45,6 +46,7 @@ mod config;
 pub mod demo;
 mod error;
 mod http;
+mod journal;
 mod node;
 mod pages;
 mod provider;

@@ -23,7 +23,7 @@ use simin_types::{
 use crate::error::GatewayError;
 
 /// Blocks an access-log transaction stays valid for.
-const TX_EXPIRY_BLOCKS: u64 = 100;
+pub(crate) const TX_EXPIRY_BLOCKS: u64 = 100;
 /// Largest registration read, in bytes.
 const REGISTRATION_BYTES_MAX: usize = 16 * 1024;
 /// Largest access record read, in bytes.
@@ -217,21 +217,23 @@ impl NodeLink {
         Ok((status.chain_id, status.latest_height))
     }
 
-    /// Signs and submits `call` with `key` and nonce `nonce`; with `wait_commit`, until
-    /// it is committed (and refused if it failed), else until the node admits it.
-    pub async fn submit(
+    /// Signs and submits `call` with `key`, nonce `nonce` and expiry height `expiry`;
+    /// with `wait_commit`, until it is committed (and refused if it failed), else until
+    /// the node admits it.
+    pub async fn submit_at(
         &self,
         key: &SigningKey,
+        chain_id: simin_types::ChainId,
         nonce: u64,
+        expiry: u64,
         call: Call,
         wait_commit: bool,
     ) -> Result<SubmittedTx, GatewayError> {
-        let (chain_id, height) = self.chain_tip().await?;
         let tx: SignedTx = Tx {
             chain_id,
             signer: key.public_key(),
             nonce,
-            expiry_height: Height(height.0.saturating_add(TX_EXPIRY_BLOCKS)),
+            expiry_height: Height(expiry),
             call,
         }
         .sign(key);

@@ -12,7 +12,6 @@ use sha2::{Digest, Sha256};
 use simin_identity::jose::{b64url_encode, sign_compact_json, Jwk, JwsSigner};
 use simin_types::identity::did_of;
 use simin_types::{AccessEntry, AccessKind, BlockTime, Hash, OrgId, ServiceRegistration};
-use tokio::sync::mpsc;
 use tracing::{info, warn};
 use url::Url;
 
@@ -125,6 +124,8 @@ pub struct Gateway {
     pub(crate) node: Arc<NodeLink>,
     sessions: Sessions,
     log: AccessLog,
+    /// Set once the access entries a previous run left in the journal were replayed.
+    replayed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -154,11 +155,12 @@ impl Gateway {
             &config.node_url,
             config.timeouts.registry_cache,
         )?);
-        let (log, receiver) = AccessLog::new();
+        let (log, input) = AccessLog::open(&config.access_log_path)?;
+        let replayed = input.replayed.clone();
         let writer = AccessLogWriter {
             node: node.clone(),
             key: config.org_key,
-            receiver,
+            input,
             window: config.timeouts.access_batch,
         };
         Ok((
@@ -174,6 +176,7 @@ impl Gateway {
                 node,
                 sessions: Sessions::default(),
                 log,
+                replayed,
             },
             writer,
         ))
@@ -181,6 +184,17 @@ impl Gateway {
 
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// What the provider still waits for before it is fully up: the replay of the
+    /// access entries a previous run left in the journal. Logins work meanwhile (new
+    /// entries are journaled as usual); the list says when the log is complete on chain.
+    pub fn waiting_for(&self) -> Vec<String> {
+        let mut waits = Vec::new();
+        if !self.replayed.load(std::sync::atomic::Ordering::Acquire) {
+            waits.push("the replay of access entries journaled by a previous run".to_owned());
+        }
+        waits
     }
 
     fn now_ms(&self) -> u64 {
@@ -720,8 +734,7 @@ impl Gateway {
             }
             Err(CodeRefusal::Failed(e)) => return Err(e),
         };
-        let (access_token, id_token, key) = self.issue_tokens(&grant, now_ms)?;
-        self.sessions.bind_token(code, key);
+        let (id_token, expires_ms) = self.sign_id_token(&grant, now_ms);
         let entry = AccessEntry {
             kind: AccessKind::Login,
             client_id: grant.login.client_id.clone(),
@@ -730,7 +743,19 @@ impl Gateway {
             commitment: Hash(Sha256::digest(id_token.as_bytes()).into()),
             released_at: BlockTime(now_ms),
         };
-        self.log.record(entry).map_err(OAuthError::from)?;
+        // The release is logged durably before anything that releases it exists: the ID
+        // token is answered below, and the access token (userinfo) is created after.
+        self.log.record(entry).await.map_err(OAuthError::from)?;
+        let access_token = random_token(32);
+        let key = self.sessions.insert_token(
+            &access_token,
+            TokenGrant {
+                subject: grant.subject.clone(),
+                claims: grant.claims.clone(),
+                expires_ms,
+            },
+        )?;
+        self.sessions.bind_token(code, key);
         let expires_in = self.timeouts.token.as_secs();
         let mut scope = vec![OPENID.to_owned()];
         scope.extend(grant.login.scopes.iter().cloned());
@@ -743,11 +768,8 @@ impl Gateway {
         }))
     }
 
-    fn issue_tokens(
-        &self,
-        grant: &CodeGrant,
-        now_ms: u64,
-    ) -> Result<(String, String, [u8; 32]), GatewayError> {
+    /// The ID token of a grant, and when it and its access token expire.
+    fn sign_id_token(&self, grant: &CodeGrant, now_ms: u64) -> (String, u64) {
         let now = now_ms / 1000;
         let expires_ms = self.expiry(self.timeouts.token);
         let mut claims = Map::new();
@@ -757,6 +779,10 @@ impl Gateway {
         claims.insert("iat".into(), Value::from(now));
         claims.insert("exp".into(), Value::from(expires_ms / 1000));
         claims.insert("auth_time".into(), Value::from(grant.auth_time));
+        // A unique id (RFC 7519 `jti`) makes every ID token, and so every access entry's
+        // commitment, distinct: two logins of one citizen at one service within a second
+        // would otherwise sign the same bytes, and a replay could not tell them apart.
+        claims.insert("jti".into(), Value::from(random_token(16)));
         if let Some(nonce) = &grant.login.nonce {
             claims.insert("nonce".into(), Value::from(nonce.as_str()));
         }
@@ -766,17 +792,10 @@ impl Gateway {
         let mut header = Map::new();
         header.insert("typ".into(), Value::from("JWT"));
         header.insert("kid".into(), Value::from(self.kid.as_str()));
-        let id_token = sign_compact_json(&header, &claims, &self.signer);
-        let access_token = random_token(32);
-        let key = self.sessions.insert_token(
-            &access_token,
-            TokenGrant {
-                subject: grant.subject.clone(),
-                claims: grant.claims.clone(),
-                expires_ms,
-            },
-        )?;
-        Ok((access_token, id_token, key))
+        (
+            sign_compact_json(&header, &claims, &self.signer),
+            expires_ms,
+        )
     }
 
     /// Who the client is (RFC 6749 section 2.3): a confidential client by its secret
@@ -922,7 +941,7 @@ impl Gateway {
 pub struct AccessLogWriter {
     node: Arc<NodeLink>,
     key: simin_types::SigningKey,
-    receiver: mpsc::Receiver<AccessEntry>,
+    input: crate::access_log::WriterInput,
     window: std::time::Duration,
 }
 
@@ -935,7 +954,7 @@ impl std::fmt::Debug for AccessLogWriter {
 impl AccessLogWriter {
     /// Writes entries to the chain until the gateway is dropped and the queue drained.
     pub async fn run(self) {
-        crate::access_log::run(self.node, self.key, self.receiver, self.window).await;
+        crate::access_log::run(self.node, self.key, self.input, self.window).await;
     }
 }
 

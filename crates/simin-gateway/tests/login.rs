@@ -3,189 +3,49 @@
 //! presenting it by OpenID4VP. Each refusal the issue names is answered with the error
 //! the specifications name and leaves no code or token behind.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use common::*;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use simin_gateway::{Gateway, GatewayConfig, SystemClock, Timeouts};
-use simin_identity::card::{self, CardIssue};
+use simin_gateway::{Gateway, SystemClock};
 use simin_identity::jose::{decode_compact_unverified, verify_compact, Jwk, JwsSigner};
 use simin_identity::sd_jwt::{self, KeyBindingRequest, PathElement};
-use simin_identity::status_list::{BitstringStatusListEntry, StatusPurpose as EntryPurpose};
-use simin_node::devnet_identity::{org_key_paths, DEVNET_CARD_ISSUER, DEVNET_IDENTITY_PROVIDER};
-use simin_types::{
-    AuthCall, Call, ChainId, Hash, Height, IdentityCall, OrgId, ServiceRegistration, SigningKey,
-    StatusPurpose, StatusUpdate, Tx,
-};
+use simin_node::devnet_identity::DEVNET_IDENTITY_PROVIDER;
 
-const LIBRARY: &str = "library-web";
-const LIBRARY_REDIRECT: &str = "http://127.0.0.1:9/callback";
-const COUNTER: &str = "counter-web";
-const COUNTER_SECRET: &str = "a-long-random-secret-of-the-counter-service-0123456789";
-
-fn now() -> i64 {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs();
-    i64::try_from(secs).expect("fits")
+/// The demo city and the provider in front of its node.
+struct World {
+    city: City,
+    gw: String,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn load_key(path: &std::path::Path) -> SigningKey {
-    SigningKey::from_hex(std::fs::read_to_string(path).expect("key file").trim()).expect("a key")
-}
-
-struct Signer {
-    key: SigningKey,
-    nonce: u64,
-}
-
-impl Signer {
-    async fn succeed(&mut self, http: &reqwest::Client, base: &str, call: Call) -> u64 {
-        let tx = Tx {
-            chain_id: ChainId::new(simin_node::devnet::DEVNET_CHAIN_ID).expect("valid id"),
-            signer: self.key.public_key(),
-            nonce: self.nonce,
-            expiry_height: Height(100_000),
-            call,
-        }
-        .sign(&self.key);
-        self.nonce += 1;
-        let answer: Value = http
-            .post(format!("{base}/v1/txs?wait=commit"))
-            .json(&json!({ "tx": hex::encode(tx.encode()) }))
-            .send()
-            .await
-            .expect("submitted")
-            .json()
-            .await
-            .expect("JSON");
-        assert_eq!(
-            answer["committed"]["receipt"]["outcome"]["status"], "success",
-            "{answer}"
-        );
-        answer["committed"]["height"].as_u64().expect("a height")
+impl std::ops::Deref for World {
+    type Target = City;
+    fn deref(&self) -> &City {
+        &self.city
     }
 }
 
-/// A devnet node, the provider in front of it, and what the tests act with.
-struct World {
-    _dir: tempfile::TempDir,
-    node: Option<simin_node::RunningNode>,
-    node_url: String,
-    gw: String,
-    http: reqwest::Client,
-    registry: Signer,
-    registry_assert: ed25519_dalek::SigningKey,
-    next_index: u32,
+impl std::ops::DerefMut for World {
+    fn deref_mut(&mut self) -> &mut City {
+        &mut self.city
+    }
 }
 
 impl World {
     async fn start() -> World {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        let api: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
-        let layout = simin_node::devnet::ensure(&simin_node::devnet::DevnetSpec {
-            data_dir: dir.path().to_owned(),
-            api_listen: api,
-            validators: 1,
-            full_nodes: 0,
-        })
-        .expect("devnet laid out");
-        let node = simin_node::start(&layout.homes[0])
-            .await
-            .expect("node starts");
-        let node_url = format!("http://{api}");
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("a client");
-        for _ in 0..600 {
-            let status: Option<Value> = match http.get(format!("{node_url}/v1/status")).send().await
-            {
-                Ok(r) => r.json().await.ok(),
-                Err(_) => None,
-            };
-            if status.is_some_and(|s| s["latest_height"].as_u64() >= Some(1)) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let keys = dir.path().join("keys");
-        let (registry_key, registry_assert) = org_key_paths(&keys, DEVNET_CARD_ISSUER);
-        let mut registry = Signer {
-            key: load_key(&registry_key),
-            nonce: 0,
-        };
-        for (list, purpose) in [
-            (0, StatusPurpose::Revocation),
-            (1, StatusPurpose::Suspension),
-        ] {
-            registry
-                .succeed(
-                    &http,
-                    &node_url,
-                    Call::Identity(IdentityCall::CreateStatusList {
-                        list,
-                        purpose,
-                        size_bits: 131_072,
-                    }),
-                )
-                .await;
-        }
-        let mut library = Signer {
-            key: load_key(&org_key_paths(&keys, "mapo.library").0),
-            nonce: 0,
-        };
-        for (client_id, secret) in [(LIBRARY, None), (COUNTER, Some(COUNTER_SECRET))] {
-            library
-                .succeed(
-                    &http,
-                    &node_url,
-                    Call::Auth(AuthCall::RegisterService(ServiceRegistration {
-                        client_id: client_id.into(),
-                        organization: OrgId::new("mapo.library").expect("valid"),
-                        name: "Mapo Public Library".into(),
-                        redirect_uris: vec![LIBRARY_REDIRECT.into()],
-                        scopes: vec!["age_over_19".into(), "resident_district".into()],
-                        secret_hash: secret.map(|s| Hash(Sha256::digest(s.as_bytes()).into())),
-                        active: true,
-                    })),
-                )
-                .await;
-        }
-        let (org_key, assert_key) = org_key_paths(&keys, DEVNET_IDENTITY_PROVIDER);
+        let city = City::start().await;
         let gw_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
         let gw = format!("http://{gw_addr}");
-        let config = GatewayConfig {
-            public_url: gw.clone(),
-            node_url: node_url.clone(),
-            organization: OrgId::new(DEVNET_IDENTITY_PROVIDER).expect("valid"),
-            org_key: load_key(&org_key),
-            signing_key: ed25519_dalek::SigningKey::from_bytes(
-                &hex::decode(load_key(&assert_key).to_seed_hex())
-                    .expect("hex")
-                    .try_into()
-                    .expect("32 bytes"),
-            ),
-            signing_fragment: "key-1".into(),
-            pairwise_secret: zeroize::Zeroizing::new([5u8; 32]),
-            timeouts: Timeouts {
-                access_batch: Duration::from_millis(50),
-                ..Timeouts::default()
-            },
-        };
+        let config = city.gateway_config(
+            &gw,
+            &city.dir.path().join("gateway").join("access-log.redb"),
+            Duration::from_millis(50),
+        );
         let (gateway, writer) = Gateway::new(config, Arc::new(SystemClock)).expect("a gateway");
         let listener = tokio::net::TcpListener::bind(gw_addr)
             .await
@@ -196,133 +56,7 @@ impl World {
             writer,
             std::future::pending(),
         ));
-        let registry_assert = ed25519_dalek::SigningKey::from_bytes(
-            &hex::decode(load_key(&registry_assert).to_seed_hex())
-                .expect("hex")
-                .try_into()
-                .expect("32 bytes"),
-        );
-        World {
-            _dir: dir,
-            node: Some(node),
-            node_url,
-            gw,
-            http,
-            registry,
-            registry_assert,
-            next_index: 1000,
-        }
-    }
-
-    /// A card issued by the devnet's registry, bound to a new holder key.
-    fn issue_card(&mut self, card_number: &str) -> Card {
-        self.next_index += 1;
-        let index = self.next_index;
-        let holder = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-        let did = format!("did:simin:{DEVNET_CARD_ISSUER}");
-        let mut salt = 0u32;
-        let credential = card::issue_sd_jwt_vc(
-            &CardIssue {
-                vct: "CitizenCard".into(),
-                iss: did.clone(),
-                kid: format!("{did}#key-1"),
-                claims: json!({
-                    "name": "Kim Minji", "birthdate": "1990-05-01", "resident_district": "Mapo-gu",
-                    "photo_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-                    "card_number": card_number,
-                    "age_over_14": true, "age_over_19": true, "age_over_65": false,
-                })
-                .as_object()
-                .expect("an object")
-                .clone(),
-                holder_jwk: Jwk::from_ed25519(&holder.verifying_key()),
-                iat: u64::try_from(now()).expect("positive"),
-                exp: u64::try_from(now() + 86_400).expect("positive"),
-                status: vec![
-                    BitstringStatusListEntry::new(
-                        None,
-                        EntryPurpose::Revocation,
-                        index as usize,
-                        format!("{did}/status/0"),
-                    ),
-                    BitstringStatusListEntry::new(
-                        None,
-                        EntryPurpose::Suspension,
-                        index as usize,
-                        format!("{did}/status/1"),
-                    ),
-                ],
-            },
-            &JwsSigner::Ed25519(self.registry_assert.clone()),
-            &mut move || {
-                salt += 1;
-                format!("salt-{salt:04}-{index}-AAAAAAAAAAAA")
-            },
-        )
-        .expect("issued");
-        Card {
-            credential,
-            holder,
-            index,
-        }
-    }
-
-    async fn set_status(&mut self, card: &Card, list: u32) {
-        let call = Call::Identity(IdentityCall::SetStatus {
-            list,
-            updates: vec![StatusUpdate {
-                index: card.index,
-                value: true,
-            }],
-        });
-        let (http, base) = (self.http.clone(), self.node_url.clone());
-        let height = self.registry.succeed(&http, &base, call).await;
-        // Status changes are effective from the next block.
-        wait_for_height(&http, &base, height + 1).await;
-    }
-}
-
-async fn wait_for_height(http: &reqwest::Client, base: &str, height: u64) {
-    for _ in 0..600 {
-        let status: Value = http
-            .get(format!("{base}/v1/status"))
-            .send()
-            .await
-            .expect("status")
-            .json()
-            .await
-            .expect("JSON");
-        if status["latest_height"].as_u64() >= Some(height) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("height {height} not reached");
-}
-
-struct Card {
-    credential: String,
-    holder: ed25519_dalek::SigningKey,
-    index: u32,
-}
-
-impl Card {
-    fn present(&self, claims: &[String], audience: &str, nonce: &str) -> String {
-        let selection: Vec<_> = claims
-            .iter()
-            .map(|c| vec![PathElement::Name(c.clone())])
-            .collect();
-        sd_jwt::present(
-            &self.credential,
-            &selection,
-            Some(&KeyBindingRequest {
-                signer: &JwsSigner::Ed25519(self.holder.clone()),
-                audience,
-                nonce,
-                issued_at: now(),
-            }),
-        )
-        .expect("presented")
+        World { city, gw }
     }
 }
 
@@ -335,43 +69,6 @@ struct Login {
     id: String,
     cookie: String,
     request_uri: String,
-}
-
-fn pkce() -> (String, String) {
-    let verifier = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    (verifier, challenge)
-}
-
-fn authorize_url(
-    gw: &str,
-    client_id: &str,
-    redirect: &str,
-    scope: &str,
-    challenge: Option<&str>,
-) -> String {
-    let mut url = url::Url::parse(&format!("{gw}/authorize")).expect("a URL");
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", client_id)
-        .append_pair("redirect_uri", redirect)
-        .append_pair("scope", scope)
-        .append_pair("state", "state-123")
-        .append_pair("nonce", "nonce-456");
-    if let Some(challenge) = challenge {
-        url.query_pairs_mut()
-            .append_pair("code_challenge", challenge)
-            .append_pair("code_challenge_method", "S256");
-    }
-    url.to_string()
-}
-
-fn query_of(location: &str) -> std::collections::HashMap<String, String> {
-    url::Url::parse(location)
-        .expect("a URL")
-        .query_pairs()
-        .into_owned()
-        .collect()
 }
 
 impl World {
