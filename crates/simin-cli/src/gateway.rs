@@ -338,7 +338,9 @@ pub async fn start_devnet_gateway(
     };
     let redirect_uri = demo.redirect_uri();
     let demo_task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(demo_listener, simin_gateway::demo::router(demo)).await {
+        if let Err(e) =
+            simin_gateway::demo::serve(demo_listener, demo, std::future::pending()).await
+        {
             tracing::warn!(%e, "the demo library stopped");
         }
     });

@@ -116,6 +116,24 @@ pub fn router(config: DemoConfig) -> Router {
         .with_state(demo)
 }
 
+/// Serves the demo service on an already bound `listener`, within the default edge
+/// limits (simin_api::edge), until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: DemoConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "demo library listening");
+    simin_api::edge::serve(
+        listener,
+        router(config),
+        simin_api::EdgeLimits::default(),
+        shutdown,
+    )
+    .await
+}
+
 fn page(title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\

@@ -98,9 +98,13 @@ pub async fn serve(
             }
         }
     });
-    let served = axum::serve(listener, router(gateway))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = simin_api::edge::serve(
+        listener,
+        router(gateway),
+        simin_api::EdgeLimits::default(),
+        shutdown,
+    )
+    .await;
     purger.abort();
     if tokio::time::timeout(LOG_FLUSH_WAIT, writer).await.is_err() {
         warn!("the access log did not reach the chain before shutdown");

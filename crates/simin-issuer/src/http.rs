@@ -104,9 +104,13 @@ pub async fn serve(
             }
         }
     });
-    let served = axum::serve(listener, router(service))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = simin_api::edge::serve(
+        listener,
+        router(service),
+        simin_api::EdgeLimits::default(),
+        shutdown,
+    )
+    .await;
     purger.abort();
     served
 }

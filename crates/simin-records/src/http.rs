@@ -53,9 +53,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let address = listener.local_addr()?;
     info!(%address, org = %vault.org(), "records vault listening");
-    axum::serve(listener, router(vault))
-        .with_graceful_shutdown(shutdown)
-        .await
+    simin_api::edge::serve(
+        listener,
+        router(vault),
+        simin_api::EdgeLimits::default(),
+        shutdown,
+    )
+    .await
 }
 
 fn problem(status: StatusCode, slug: &str, detail: String) -> Response {
