@@ -15,6 +15,9 @@ use tracing::debug;
 
 use crate::ClientError;
 
+/// How long an idle pooled connection is kept (under the servers' 10 s idle limit).
+const POOL_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Largest response body read from a node: a full block (8 MiB of borsh) shown as hex in
 /// JSON is about twice that, plus headroom.
 pub const RESPONSE_BYTES_MAX: usize = 48 * 1024 * 1024;
@@ -72,6 +75,9 @@ impl Client {
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
+            // Servers behind `simin_api::edge` close a connection idle for 10 s; giving it
+            // up sooner here means a request never races the server's close.
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .user_agent(concat!("simin-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(ClientError::Build)?;
