@@ -252,10 +252,10 @@ async fn serve(home: &Path, json: bool) -> anyhow::Result<()> {
     if let Err(e) = service.check_did().await {
         output::notice(&format!("warning: {e}"));
     }
-    if let Err(e) = service.ensure_status_lists().await {
-        // The organisation may not be accredited yet; issuance retries on first use.
-        output::notice(&format!("warning: the status lists are not ready: {e}"));
-    }
+    // The status lists are created in the background, retried until committed (the
+    // organisation may not be accredited yet); offers and issuance answer `not-ready`
+    // meanwhile, and `/health` says what the issuer waits for.
+    service.start_preparing();
     let config = service.config().clone();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

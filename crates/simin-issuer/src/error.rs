@@ -117,6 +117,9 @@ pub enum RequestError {
     /// The request contradicts the resource's state (e.g. suspending a revoked card).
     #[error("{0}")]
     Conflict(String),
+    /// The service is not ready to offer or issue yet (its status lists are not on chain).
+    #[error("not ready: waiting for {0}")]
+    NotReady(String),
     #[error(transparent)]
     Failed(#[from] IssuerError),
 }

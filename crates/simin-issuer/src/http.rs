@@ -39,8 +39,10 @@ const PROBLEM_TYPE_BASE: &str = "https://simin.dev/problems/";
 
 type Shared = Arc<IssuerService>;
 
-/// The issuer's routes (see the crate documentation for the list).
+/// The issuer's routes (see the crate documentation for the list). Starts getting the
+/// service ready (its status lists on chain) if nothing did yet.
 pub fn router(service: Arc<IssuerService>) -> Router {
+    service.start_preparing();
     let public = Router::new()
         .route(
             "/.well-known/openid-credential-issuer",
@@ -55,6 +57,7 @@ pub fn router(service: Arc<IssuerService>) -> Router {
         .route("/credential", post(credential))
         .route("/offers/{id}", get(offer))
         .route("/offers/{id}/qr.svg", get(offer_qr))
+        .route("/health", get(health))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             PUBLIC_TIMEOUT,
@@ -184,6 +187,17 @@ impl IntoResponse for RequestError {
                 format!("no {what} {id}"),
             ),
             RequestError::Conflict(detail) => problem(StatusCode::CONFLICT, "conflict", detail),
+            RequestError::NotReady(waiting_for) => {
+                let mut response = problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not-ready",
+                    format!("the issuer is not ready: waiting for {waiting_for}"),
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response
+            }
             RequestError::Failed(e) => {
                 let (status, slug) = match &e {
                     IssuerError::Node(_)
@@ -221,6 +235,25 @@ async fn require_admin(State(service): State<Shared>, request: Request, next: Ne
 
 async fn issuer_metadata(State(service): State<Shared>) -> Result<Response, RequestError> {
     Ok(Json(service.issuer_metadata().await?).into_response())
+}
+
+/// `GET /health`: 200 `{ready: true}` once offers and issuance are open, else 503 with
+/// what the service waits for.
+async fn health(State(service): State<Shared>) -> Response {
+    let waiting_for = service.waiting_for();
+    let ready = waiting_for.is_empty();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    no_store(
+        (
+            status,
+            Json(json!({ "ready": ready, "waiting_for": waiting_for })),
+        )
+            .into_response(),
+    )
 }
 
 async fn authorization_server_metadata(State(service): State<Shared>) -> Response {

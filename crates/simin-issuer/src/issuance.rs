@@ -152,6 +152,7 @@ impl IssuerService {
             ProofError::MissingNonce => refuse(ProtocolError::InvalidNonce, e.to_string()),
             other => refuse(ProtocolError::InvalidProof, other.to_string()),
         })?;
+        self.require_ready()?;
         let list_bits = self.ensure_status_lists().await?;
         if !self.spend_nonce(&proof.nonce).await? {
             return Err(refuse(

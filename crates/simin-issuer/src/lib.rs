@@ -28,6 +28,12 @@
 //! | `GET /admin/credentials/{id}` | clerks | one record |
 //! | `POST /admin/credentials/{id}/{suspend,unsuspend,revoke}` | clerks | `SetStatus` on chain, once committed |
 //! | `POST /credentials/issue` | the organisation's systems | W3C VC API: an unsigned VC 2.0 credential → `201 {verifiableCredential}` (eddsa-jcs-2022) |
+//! | `GET /health` | operators, tests | `{ready, waiting_for}`; 503 until the status lists are committed on chain |
+//!
+//! Offers and issuance answer 503 `not-ready` (problem+json) until the organisation's
+//! status lists are committed on chain: a credential pointing at a list that does not
+//! exist yet would be refused by every verifier. The service creates them itself, in
+//! the background, from [`router`] on ([`IssuerService::start_preparing`]).
 //!
 //! Admin endpoints need `Authorization: Bearer <admin token>`. The offer id and the QR
 //! URL are as secret as the pre-authorised code they carry: they are handed to the one

@@ -110,6 +110,8 @@ impl IssuerService {
 
     /// Creates an offer of `request.claims` (admin).
     pub async fn create_offer(&self, request: OfferRequest) -> Result<OfferCreated, RequestError> {
+        // Before anything else: no offer exists while a credential could not be issued.
+        self.require_ready()?;
         let credential_type = request.credential_configuration_id;
         if !self.accredited_types().await?.contains(&credential_type) {
             return Err(invalid(format!(

@@ -2,6 +2,7 @@
 //! (accreditation, schemas, status lists, randomness, the clock, admin checks).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,12 +18,14 @@ use zeroize::Zeroize;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{IssuerConfig, IssuerHome, IssuerSecrets};
-use crate::error::IssuerError;
+use crate::error::{IssuerError, RequestError};
 use crate::node::NodeLink;
 use crate::nonce::NonceKey;
 use crate::store::Store;
 use crate::{REVOCATION_LIST, SUSPENSION_LIST};
 
+/// Longest pause between two attempts to create the status lists.
+const PREPARE_RETRY_MAX: Duration = Duration::from_secs(5);
 /// How long the list of accredited types is trusted before the node is asked again.
 const ACCREDITATION_CACHE: Duration = Duration::from_secs(60);
 
@@ -44,6 +47,12 @@ pub struct IssuerService {
     accredited: Mutex<Option<(u64, Vec<String>)>>,
     /// The sizes of the revocation and suspension lists, once known to exist on chain.
     lists: Mutex<Option<(u32, u32)>>,
+    /// Set once `lists` is: read without waiting for a creation in progress.
+    lists_ready: AtomicBool,
+    /// Why the last attempt to get the lists ready failed, for `/health`.
+    lists_problem: std::sync::Mutex<Option<String>>,
+    /// Set once [`IssuerService::start_preparing`] started its task.
+    preparing: AtomicBool,
     nonce_key: NonceKey,
 }
 
@@ -134,6 +143,9 @@ impl IssuerService {
             clock,
             accredited: Mutex::new(None),
             lists: Mutex::new(None),
+            lists_ready: AtomicBool::new(false),
+            lists_problem: std::sync::Mutex::new(None),
+            preparing: AtomicBool::new(false),
             nonce_key,
             config,
         })
@@ -246,7 +258,72 @@ impl IssuerService {
             .ensure_list(SUSPENSION_LIST, StatusPurpose::Suspension)
             .await?;
         *lists = Some((revocation, suspension));
+        self.lists_ready.store(true, Ordering::Release);
         Ok((revocation, suspension))
+    }
+
+    /// Gets the status lists ready in the background, retrying until they are committed
+    /// (a fresh chain may need a block or two; the organisation may not be accredited
+    /// yet). Offers and issuance answer `not-ready` meanwhile; `/health` says why. Does
+    /// nothing if already started, or outside a Tokio runtime.
+    pub fn start_preparing(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.preparing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let service = Arc::clone(self);
+        runtime.spawn(async move {
+            let mut delay = Duration::from_millis(100);
+            loop {
+                match service.ensure_status_lists().await {
+                    Ok(_) => {
+                        *service.lock_problem() = None;
+                        info!("status lists ready; offers and issuance open");
+                        return;
+                    }
+                    Err(e) => {
+                        warn!(%e, "the status lists are not ready yet; retrying");
+                        *service.lock_problem() = Some(e.to_string());
+                    }
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(PREPARE_RETRY_MAX);
+            }
+        });
+    }
+
+    fn lock_problem(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        // Only a string is held: a poisoned lock's value is still fine to use.
+        self.lists_problem
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// What the service waits for before it offers or issues: empty once ready.
+    pub fn waiting_for(&self) -> Vec<String> {
+        if self.lists_ready.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        let mut wait = format!(
+            "status lists {}/status/{REVOCATION_LIST} and /status/{SUSPENSION_LIST} committed on chain",
+            self.did
+        );
+        if let Some(problem) = self.lock_problem().as_deref() {
+            wait.push_str(&format!(" (last attempt: {problem})"));
+        }
+        vec![wait]
+    }
+
+    /// Refuses (`not-ready`) while the status lists are not known to be on chain: a
+    /// credential pointing at a list that does not exist yet would be refused by every
+    /// verifier.
+    pub(crate) fn require_ready(&self) -> Result<(), RequestError> {
+        if self.lists_ready.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        Err(RequestError::NotReady(self.waiting_for().join("; ")))
     }
 
     async fn ensure_list(&self, list: u32, purpose: StatusPurpose) -> Result<u32, IssuerError> {

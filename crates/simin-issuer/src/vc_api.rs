@@ -94,6 +94,7 @@ impl IssuerService {
             ));
         };
         let key = key.clone();
+        self.require_ready()?;
         let list_bits = self.ensure_status_lists().await?;
         let did = self.did.clone();
         let kid = self.kid.clone();
