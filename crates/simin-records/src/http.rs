@@ -35,6 +35,7 @@ pub fn router(vault: Arc<Vault>) -> Router {
         .route("/records/{id}", get(describe))
         .route("/records/{id}/read", post(read))
         .route("/records/{id}/erase", post(erase))
+        .route("/health", get(health))
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "not-found", "no such route".into()) })
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -60,6 +61,27 @@ pub async fn serve(
         shutdown,
     )
     .await
+}
+
+/// `GET /health`: 200 `{ready: true}` once the vault can file records, else 503 with
+/// what it waits for.
+async fn health(State(vault): State<Shared>) -> Response {
+    let waiting_for = vault.waiting_for().await;
+    let ready = waiting_for.is_empty();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut response = (
+        status,
+        Json(json!({ "ready": ready, "waiting_for": waiting_for })),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 fn problem(status: StatusCode, slug: &str, detail: String) -> Response {

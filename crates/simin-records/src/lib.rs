@@ -16,6 +16,7 @@
 //! | `GET /records/{id}` | anyone | kind, commitment, heights and the sealed bytes (no key) |
 //! | `POST /records/{id}/read` | a reading organisation | `{organization, purpose, tx_hash, signature}`: its committed `LogAccess`, signed over [`read_request_bytes`] → the content; 403 with the reason when the access is not logged (no consent), 410 once erased |
 //! | `POST /records/{id}/erase` | the owner (`{tx_hash}` of a committed `EraseRecord`), or clerks (admin token, no body: the vault erases as holder) | destroys the key → `{id, erased_height, commitment}` |
+//! | `GET /health` | operators, tests | `{ready, waiting_for}`: 503 until the node has a block and lists the holder's vault key |
 //!
 //! A read redeems its `LogAccess` once, within `read_window_blocks` of its block, so the
 //! chain's log counts every release. An erasure the chain logged without telling the

@@ -96,6 +96,11 @@ impl NodeLink {
             .map(|e| e.height.0))
     }
 
+    /// The public key this vault signs with.
+    pub fn signer(&self) -> simin_types::PublicKey {
+        self.org_key.public_key()
+    }
+
     /// The latest committed height.
     pub async fn latest_height(&self) -> Result<u64, VaultError> {
         Ok(self.client.status().await?.latest_height.0)

@@ -176,6 +176,29 @@ impl Vault {
         &self.config.org
     }
 
+    /// What the vault waits for before it can file records, empty once ready: a node
+    /// that answers and has committed a block, and the holding organisation active on
+    /// chain with this vault's key (else every `CreateRecord` would be refused).
+    pub async fn waiting_for(&self) -> Vec<String> {
+        let node = match self.node.latest_height().await {
+            Ok(0) => Some("the node's first block".to_owned()),
+            Ok(_) => None,
+            Err(e) => Some(format!("the node ({e})")),
+        };
+        if let Some(wait) = node {
+            return vec![wait];
+        }
+        let signer = self.node.signer();
+        match self.node.organization(&self.config.org).await {
+            Ok(Some(org)) if org.active && org.keys.contains(&signer) => Vec::new(),
+            Ok(_) => vec![format!(
+                "organisation {} active on chain with the vault's key {signer}",
+                self.config.org
+            )],
+            Err(e) => vec![format!("the node ({e})")],
+        }
+    }
+
     /// Whether `token` is the admin token (compared as digests, in constant time).
     pub fn is_admin(&self, token: &str) -> bool {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();

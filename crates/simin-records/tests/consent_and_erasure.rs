@@ -194,6 +194,35 @@ async fn consent_revocation_and_erasure_against_a_real_node() {
         .timeout(Duration::from_secs(120))
         .build()
         .expect("a client");
+    // Ready: the node has blocks and lists the holder's key, so filing can succeed.
+    let health: Value = http
+        .get(format!("{vault_url}/health"))
+        .send()
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(health, json!({"ready": true, "waiting_for": []}));
+    // A vault with a key its organisation never listed could file nothing: not ready.
+    let stranger = Vault::new(
+        VaultConfig {
+            org: OrgId::new(HOLDER).expect("valid id"),
+            node_url: node_url.clone(),
+            read_window_blocks: simin_records::READ_WINDOW_BLOCKS_DEFAULT,
+        },
+        VaultSecrets {
+            org_key: SigningKey::from_seed([7; 32]),
+            admin_token: ADMIN_TOKEN.into(),
+        },
+        &dir.path().join("stranger").join("records.redb"),
+    )
+    .expect("the vault opens");
+    let waits = stranger.waiting_for().await;
+    assert!(
+        waits.len() == 1 && waits[0].contains("with the vault's key"),
+        "{waits:?}"
+    );
 
     // A clerk files the application for the citizen's per-record key.
     let content = json!({
