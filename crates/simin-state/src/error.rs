@@ -12,6 +12,13 @@ pub enum StoreError {
         #[source]
         source: redb::Error,
     },
+    /// The database file fails redb's integrity check (checksums, structure): it was
+    /// changed outside redb or the disk lost data. Nothing was read from it.
+    #[error("the store at {path} is damaged: {reason}; restore it from a backup or re-sync it from the network (move the file away to start empty)")]
+    Damaged {
+        path: std::path::PathBuf,
+        reason: String,
+    },
     /// The Merkle tree code reported an error (a missing node means a corrupt database).
     #[error("state tree error while {op}: {reason}")]
     Tree { op: &'static str, reason: String },

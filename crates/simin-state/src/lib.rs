@@ -11,6 +11,7 @@
 mod batch_tests;
 mod commit;
 mod error;
+mod integrity;
 mod proof;
 mod store;
 mod tables;

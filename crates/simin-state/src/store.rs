@@ -34,9 +34,10 @@ impl fmt::Debug for Store {
 
 impl Store {
     /// Opens (or creates) the database file at `path`. Commits are durable (fsynced).
-    /// Fails if another process has the file open.
+    /// Fails if another process has the file open, and with [`StoreError::Damaged`] if
+    /// the file does not pass redb's integrity check (see `integrity`).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let db = Database::create(path).map_err(StoreError::db("opening the database file"))?;
+        let db = crate::integrity::open_checked(path)?;
         Store::with_database(db)
     }
 
