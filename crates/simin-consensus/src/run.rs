@@ -151,9 +151,9 @@ fn spawn_host<A: Application>(
         "consensus engine started"
     );
     // Subscribed before the loop takes the channels, so no vote is missed.
-    let (peer_heights, tracker) = peers::spawn(channels.events.subscribe(), verifier, address);
+    let peers = peers::spawn(channels.events.subscribe(), verifier, address);
     let app_loop = tokio::spawn(host.run(channels));
-    ConsensusHandle::new(engine, app_loop, address, peer_heights, tracker)
+    ConsensusHandle::new(engine, app_loop, address, peers)
 }
 
 /// Starts consensus and runs it until it fails.

@@ -8,7 +8,9 @@ use tokio::sync::watch;
 use tokio::task::{JoinError, JoinHandle};
 use tracing::warn;
 
-use super::peers::PeerHeights;
+use simin_types::Height;
+
+use super::peers::{PeerHeights, Watches};
 use crate::error::ConsensusError;
 use crate::types::ValidatorAddress;
 
@@ -28,6 +30,7 @@ pub struct ConsensusHandle {
     app_loop: Option<JoinHandle<Result<(), ConsensusError>>>,
     address: ValidatorAddress,
     peer_heights: watch::Receiver<PeerHeights>,
+    synced_height: watch::Receiver<Option<Height>>,
     tracker: JoinHandle<()>,
 }
 
@@ -50,16 +53,16 @@ impl ConsensusHandle {
         engine: EngineHandle,
         app_loop: JoinHandle<Result<(), ConsensusError>>,
         address: ValidatorAddress,
-        peer_heights: watch::Receiver<PeerHeights>,
-        tracker: JoinHandle<()>,
+        peers: Watches,
     ) -> ConsensusHandle {
         ConsensusHandle {
             engine_actor: engine.actor,
             engine_task: Some(engine.handle),
             app_loop: Some(app_loop),
             address,
-            peer_heights,
-            tracker,
+            peer_heights: peers.heights,
+            synced_height: peers.synced,
+            tracker: peers.task,
         }
     }
 
@@ -74,6 +77,14 @@ impl ConsensusHandle {
     /// caller's decision, since it knows the validator set.
     pub fn peer_heights(&self) -> watch::Receiver<PeerHeights> {
         self.peer_heights.clone()
+    }
+
+    /// The highest height whose block this node received through value sync (fetched
+    /// from a peer, decided already) rather than through its own consensus rounds;
+    /// `None` until the first. While the last committed block came this way, the node
+    /// is catching up.
+    pub fn synced_height(&self) -> watch::Receiver<Option<Height>> {
+        self.synced_height.clone()
     }
 
     /// Resolves when the application loop or the engine ends, with why; both run until

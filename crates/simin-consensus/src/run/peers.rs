@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use malachitebft_app_channel::app::consensus::SignedConsensusMsg;
 use malachitebft_app_channel::app::engine::util::events::{Event, RxEvent};
+use malachitebft_app_channel::app::types::core::ValueOrigin;
 use malachitebft_signing::Verifier;
 use simin_types::{Height, PublicKey};
 use tokio::sync::broadcast::error::RecvError;
@@ -30,15 +31,28 @@ pub type PeerHeights = BTreeMap<PublicKey, Height>;
 /// votes from unknown keys cannot grow the map without bound.
 const SIGNERS_MAX: usize = 1024;
 
+/// What the tracker publishes.
+pub(super) struct Watches {
+    pub heights: watch::Receiver<PeerHeights>,
+    /// The highest height whose block reached this node through value sync.
+    pub synced: watch::Receiver<Option<Height>>,
+    pub task: JoinHandle<()>,
+}
+
 /// Starts the tracker over the engine's `events`; it ends when the engine does.
 pub(super) fn spawn(
     events: RxEvent<SiminContext>,
     verifier: SiminVerifier,
     own: ValidatorAddress,
-) -> (watch::Receiver<PeerHeights>, JoinHandle<()>) {
-    let (heights, receiver) = watch::channel(PeerHeights::new());
-    let task = tokio::spawn(track(events, verifier, own, heights));
-    (receiver, task)
+) -> Watches {
+    let (heights, heights_rx) = watch::channel(PeerHeights::new());
+    let (synced, synced_rx) = watch::channel(None);
+    let task = tokio::spawn(track(events, verifier, own, heights, synced));
+    Watches {
+        heights: heights_rx,
+        synced: synced_rx,
+        task,
+    }
 }
 
 async fn track(
@@ -46,10 +60,25 @@ async fn track(
     verifier: SiminVerifier,
     own: ValidatorAddress,
     heights: watch::Sender<PeerHeights>,
+    synced: watch::Sender<Option<Height>>,
 ) {
     loop {
         let vote = match events.recv().await {
             Ok(Event::Received(SignedConsensusMsg::Vote(vote))) => vote,
+            // Value sync hands over blocks for this node's own next height only, so it
+            // says "fetching, not voting" rather than how far the peers are; gossiped
+            // votes from higher heights may take a moment longer to arrive.
+            Ok(Event::ReceivedProposedValue(value, ValueOrigin::Sync)) => {
+                let height = Height(value.height.0);
+                synced.send_if_modified(|known| {
+                    let news = known.is_none_or(|k| height > k);
+                    if news {
+                        *known = Some(height);
+                    }
+                    news
+                });
+                continue;
+            }
             Ok(_) => continue,
             // Missed events only delay the next update: the next vote carries it.
             Err(RecvError::Lagged(missed)) => {
