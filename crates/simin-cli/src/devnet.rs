@@ -14,6 +14,7 @@ use simin_node::{start, Home, RunningNode};
 use simin_types::OrgId;
 
 use crate::cli::DevnetArgs;
+use crate::devnet_ready::Wait;
 use crate::keys::devnet_dir;
 use crate::output;
 
@@ -88,18 +89,62 @@ pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
             return Err(e);
         }
     };
-    if let Err(err) = crate::feeds::ensure_demo_dataset(&first, &data_dir.join("keys")).await {
-        tracing::warn!(%err, "the demo dataset seoul.air-quality is not registered");
-    }
+    let dataset = {
+        let (node, keys) = (first.clone(), data_dir.join("keys"));
+        crate::devnet_ready::retrying("the demo dataset seoul.air-quality", move || {
+            let (node, keys) = (node.clone(), keys.clone());
+            async move { crate::feeds::ensure_demo_dataset(&node, &keys).await }
+        })
+    };
     let vault = match crate::records::start_devnet_vault(&data_dir, &first, args.records).await {
         Ok(vault) => vault,
         Err(e) => {
+            dataset.abort();
             gateway.stop().await;
             issuer.stop().await;
             stop_all(nodes).await;
             return Err(e);
         }
     };
+    // The summary promises working services: it waits until each one is ready.
+    let mut gateway = gateway;
+    let mut waits = vec![
+        Wait::Health {
+            name: "the card issuer",
+            url: issuer.url.clone(),
+        },
+        Wait::Health {
+            name: "the login provider",
+            url: gateway.url.clone(),
+        },
+        Wait::Health {
+            name: "the records vault",
+            url: vault.url.clone(),
+        },
+        Wait::Task {
+            name: "the demo dataset",
+            task: dataset,
+        },
+    ];
+    if let Some(task) = gateway.demo_registration.take() {
+        waits.push(Wait::Task {
+            name: "the demo library's registration",
+            task,
+        });
+    }
+    // Ctrl-C while waiting stops the devnet as cleanly as after the summary.
+    let ready = tokio::select! {
+        ready = crate::devnet_ready::wait_until_ready(waits) => ready.map(|()| true),
+        signal = wait_for_stop_signal() => signal.map(|()| false),
+    };
+    if !matches!(ready, Ok(true)) {
+        output::notice("stopping the devnet...");
+        vault.stop().await;
+        gateway.stop().await;
+        issuer.stop().await;
+        stop_all(nodes).await;
+        return ready.map(|_| ()).context("the devnet did not get ready");
+    }
     let out = DevnetOutput {
         chain_id: layout.chain_id.to_string(),
         data_dir,
@@ -149,13 +194,51 @@ pub async fn devnet(args: DevnetArgs, json: bool) -> anyhow::Result<()> {
         ));
         output::line("press Ctrl-C to stop; run again to resume the same chain");
     }
-    wait_for_stop_signal().await?;
-    output::notice("stopping the devnet...");
+    let failure = tokio::select! {
+        signal = wait_for_stop_signal() => {
+            signal?;
+            None
+        }
+        failed = first_failure(&mut nodes) => Some(failed),
+    };
+    match &failure {
+        None => output::notice("stopping the devnet..."),
+        Some((addr, err)) => output::notice(&format!(
+            "the node of {addr} failed ({err}); stopping the devnet..."
+        )),
+    }
     vault.stop().await;
     gateway.stop().await;
     issuer.stop().await;
     stop_all(nodes).await;
-    Ok(())
+    match failure {
+        None => Ok(()),
+        Some((addr, err)) => Err(anyhow::Error::new(err))
+            .with_context(|| format!("the devnet stopped because its node of {addr} failed")),
+    }
+}
+
+/// Resolves when the first of `nodes` fails (an essential task ended), with its API
+/// address and why; never while all run. Cancel safe, as `RunningNode::failed` is.
+async fn first_failure(nodes: &mut [RunningNode]) -> (SocketAddr, simin_node::NodeError) {
+    use std::future::Future;
+    use std::task::Poll;
+    let mut waits: Vec<_> = nodes
+        .iter_mut()
+        .map(|node| {
+            let addr = node.api_addr();
+            Box::pin(async move { (addr, node.failed().await) })
+        })
+        .collect();
+    std::future::poll_fn(|cx| {
+        for wait in &mut waits {
+            if let Poll::Ready(failed) = wait.as_mut().poll(cx) {
+                return Poll::Ready(failed);
+            }
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// The devnet's citizen-card issuer, running in this process.
@@ -220,12 +303,9 @@ async fn start_issuer(
             let _ = stopped.await;
         },
     ));
-    // Its status lists are created on chain once; a fresh devnet needs a block or two.
-    tokio::spawn(async move {
-        if let Err(e) = service.ensure_status_lists().await {
-            tracing::warn!(%e, "the devnet issuer's status lists are not ready; issuance will retry");
-        }
-    });
+    // Its status lists are created on chain once, in the background (a fresh devnet
+    // needs a block or two); it offers and issues nothing until they are committed.
+    service.start_preparing();
     Ok(RunningIssuer {
         org,
         url: format!("http://{listen}"),
@@ -241,7 +321,7 @@ pub fn devnet_issuer_home(data_dir: &Path) -> PathBuf {
 }
 
 pub async fn node_start(home: PathBuf, json: bool) -> anyhow::Result<()> {
-    let node = start(&Home::new(home.clone()))
+    let mut node = start(&Home::new(home.clone()))
         .await
         .with_context(|| format!("cannot start the node in {}", home.display()))?;
     let api = format!("http://{}", node.api_addr());
@@ -250,9 +330,24 @@ pub async fn node_start(home: PathBuf, json: bool) -> anyhow::Result<()> {
     } else {
         output::line(&format!("node running; API {api}/v1; press Ctrl-C to stop"));
     }
-    wait_for_stop_signal().await?;
+    // A node whose consensus or API task died must not linger answering 500s: the
+    // failure ends the process with an error, after stopping what still runs.
+    let failure = tokio::select! {
+        signal = wait_for_stop_signal() => {
+            signal?;
+            None
+        }
+        err = node.failed() => Some(err),
+    };
+    if let Some(err) = &failure {
+        output::notice(&format!("the node failed ({err}); stopping it..."));
+    }
     stop_all(vec![node]).await;
-    Ok(())
+    match failure {
+        None => Ok(()),
+        Some(err) => Err(anyhow::Error::new(err))
+            .with_context(|| format!("the node in {} stopped after a failure", home.display())),
+    }
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.

@@ -271,6 +271,9 @@ pub(crate) async fn submit(client: &Client, key: &SigningKey, call: Call) -> any
 pub struct RunningGateway {
     pub url: String,
     pub demo_url: String,
+    /// The demo library's service registration, retried until committed: the demo
+    /// service is ready when it ends well.
+    pub demo_registration: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     demo: tokio::task::JoinHandle<()>,
@@ -280,6 +283,9 @@ impl RunningGateway {
     pub async fn stop(self) {
         let _ = self.stop.send(());
         self.demo.abort();
+        if let Some(registration) = self.demo_registration {
+            registration.abort();
+        }
         match tokio::time::timeout(std::time::Duration::from_secs(20), self.task).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(e))) => tracing::warn!(%e, "the provider stopped with an error"),
@@ -346,14 +352,16 @@ pub async fn start_devnet_gateway(
     });
     let node = node_api.to_owned();
     let library_key = org_key_paths(&keys, DEMO_ORG).0;
-    tokio::spawn(async move {
-        if let Err(e) = ensure_demo_service(&node, &library_key, &redirect_uri).await {
-            tracing::warn!(%e, "the demo library's service registration failed");
-        }
-    });
+    let demo_registration =
+        crate::devnet_ready::retrying("the demo library's registration", move || {
+            let (node, library_key, redirect_uri) =
+                (node.clone(), library_key.clone(), redirect_uri.clone());
+            async move { ensure_demo_service(&node, &library_key, &redirect_uri).await }
+        });
     Ok(RunningGateway {
         url,
         demo_url,
+        demo_registration: Some(demo_registration),
         stop,
         task,
         demo: demo_task,

@@ -5,6 +5,7 @@ mod bench_report;
 mod cli;
 mod credential;
 mod devnet;
+mod devnet_ready;
 mod eligibility;
 mod feeds;
 mod feeds_bench;

@@ -42,8 +42,8 @@ fn offer_receive_present_verify_suspend_reinstate_revoke() {
     let (h, d) = (home.path(), data_dir.as_path());
     let simin = |args: &[&str]| run(h, d, &node, &issuer, args);
 
-    let _devnet = Devnet::start_with_issuer(h, d, &api, &issuer_addr);
-    wait_for_blocks(h, d, &node);
+    let devnet = Devnet::start_with_issuer(h, d, &api, &issuer_addr);
+    devnet.wait_ready();
 
     // The clerk offers a citizen card (the admin token is the devnet issuer's).
     let claims = home.path().join("claims.json");
@@ -69,25 +69,16 @@ fn offer_receive_present_verify_suspend_reinstate_revoke() {
     ]);
     assert!(!refused.status.success(), "{}", text(&refused));
 
-    // Status lists are created by the issuer right after start; retry briefly.
-    let mut offer = None;
-    for _ in 0..40 {
-        let output = simin(&[
-            "--json",
-            "issuer",
-            "offer",
-            "--type",
-            "CitizenCard",
-            "--claims",
-            claims,
-        ]);
-        if output.status.success() {
-            offer = Some(json(&output));
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(250));
-    }
-    let offer = offer.expect("the issuer makes an offer");
+    // The devnet is ready: its issuer's status lists are on chain, so it offers at once.
+    let offer = json(&simin(&[
+        "--json",
+        "issuer",
+        "offer",
+        "--type",
+        "CitizenCard",
+        "--claims",
+        claims,
+    ]));
     let uri = offer["credential_offer_uri"]
         .as_str()
         .expect("an offer URI");

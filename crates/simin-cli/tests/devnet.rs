@@ -13,7 +13,7 @@ fn anchor_verify_tamper_restart_verify() {
     let (h, d) = (home.path(), data_dir.as_path());
 
     let mut devnet = Devnet::start(h, d, &api);
-    wait_for_blocks(h, d, &node);
+    devnet.wait_ready();
 
     let doc = home.path().join("deed.txt");
     std::fs::write(&doc, "the deed of a house").expect("writes");
@@ -102,8 +102,9 @@ fn anchor_verify_tamper_restart_verify() {
     let down = simin(h, d, &node, &["status"]);
     assert_eq!(down.status.code(), Some(1));
 
-    let _devnet = Devnet::start(h, d, &api);
-    wait_for_blocks(h, d, &node);
+    let devnet = Devnet::start(h, d, &api);
+    // A restarted devnet is ready at once: its start-up writes are on chain already.
+    devnet.wait_ready();
     let verified = simin(h, d, &node, &["--json", "notary", "verify", doc_arg]);
     assert!(verified.status.success(), "{}", text(&verified));
     let verified: serde_json::Value =

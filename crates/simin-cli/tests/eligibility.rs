@@ -154,28 +154,16 @@ fn a_decision_from_two_agencies_credentials_is_recorded_and_reproduced() {
     let node = format!("http://{api}");
     let (h, d) = (home.path(), data_dir.as_path());
     let run = |args: &[&str]| simin(h, d, &node, args);
-    let _devnet = Devnet::start_with_issuer(h, d, &api, &issuer);
-    wait_for_blocks(h, d, &node);
+    let devnet = Devnet::start_with_issuer(h, d, &api, &issuer);
+    // Ready means the registry's status lists, created by the devnet's issuer, are on
+    // chain: the registry's card below points at them.
+    devnet.wait_ready();
 
     let keys = data_dir.join("keys");
     let welfare_key = key(&org_key_paths(&keys, WELFARE).0);
     create_status_lists(&node, &welfare_key);
     let welfare_assert = dalek(&key(&org_key_paths(&keys, WELFARE).1));
     let registry_assert = dalek(&key(&org_key_paths(&keys, REGISTRY).1));
-    // The registry's lists are created by the devnet's issuer: wait for them.
-    for _ in 0..100 {
-        let lists = run(&["--json", "status"]);
-        assert!(lists.status.success());
-        if std::process::Command::new("curl")
-            .args(["-fs", &format!("{node}/v1/status-lists/{REGISTRY}/1")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-
     // The benefit: 19 to 34 years old, living in Seoul, with two children or more.
     let policy = home.path().join("policy.json");
     std::fs::write(

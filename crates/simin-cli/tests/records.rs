@@ -32,11 +32,11 @@ fn consent_read_revoke_erase_with_the_binary() {
             .args(["--gateway", &format!("127.0.0.1:{}", free_port())])
             .args(["--demo-service", &format!("127.0.0.1:{}", free_port())])
             .args(["--records", &vault])
-            .stdout(Stdio::null())
             .stderr(Stdio::null()),
     );
     let node = format!("http://{api}");
-    wait_for_blocks(home.path(), &data_dir, &node);
+    // Ready means the vault answers and its organisation's key is on chain.
+    devnet.wait_ready();
     let wallet = home.path().join("wallet");
     let run = |args: &[&str]| {
         let mut command = command(home.path(), &data_dir);
@@ -66,21 +66,7 @@ fn consent_read_revoke_erase_with_the_binary() {
         r#"{"applicant":"Kim Min-ji-5521","children":3,"district":"Mapo-gu"}"#,
     )
     .expect("written");
-    // The vault starts after the node (and the issuer and login provider): on a busy
-    // machine its token may appear a little after the first block.
     let token = data_dir.join("records/seoul.family-welfare/admin.token");
-    let deadline = std::time::Instant::now() + STARTUP_WAIT;
-    let ready = || {
-        std::fs::read_to_string(&token).is_ok_and(|t| !t.trim().is_empty())
-            && std::net::TcpStream::connect(&vault).is_ok()
-    };
-    while !ready() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the devnet's records vault did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
     let created = json_of(&run(&[
         "--json",
         "data",

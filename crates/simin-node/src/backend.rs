@@ -14,6 +14,8 @@ use simin_types::{
 use crate::mempool::MempoolError;
 use crate::shared::Shared;
 
+mod sync;
+
 /// Most blocks one list request returns.
 const BLOCK_LIST_MAX: usize = 100;
 
@@ -24,6 +26,10 @@ pub(crate) struct NodeBackend {
     /// The reading store of urban data feeds (`data.redb`); `None` when it could not
     /// be opened (the rest of the API still works).
     pub data: Option<Arc<simin_data::DataStore>>,
+    /// The heights the other validators vote at, from consensus (see `sync`).
+    pub peers: sync::PeerHeights,
+    /// The highest height whose block came by value sync, from consensus.
+    pub synced: sync::SyncedHeight,
 }
 
 fn internal(err: impl std::fmt::Display) -> BackendError {
@@ -87,6 +93,43 @@ impl NodeBackend {
         Ok((block.header, certificate))
     }
 
+    /// A committed transaction by hash, without the syncing check (for waiters, which
+    /// keep waiting, and for the notary proof, which found the hash in its own index).
+    fn committed_tx(&self, hash: &Hash) -> Result<Option<TxLookup>, BackendError> {
+        let store = &self.shared.store;
+        let Some((height, index)) = store.tx_location(hash).map_err(internal)? else {
+            return Ok(None);
+        };
+        let block = store
+            .block(height)
+            .map_err(internal)?
+            .ok_or_else(|| internal("indexed block is missing"))?;
+        let certificate = store
+            .certificate(height)
+            .map_err(internal)?
+            .ok_or_else(|| internal("certificate is missing"))?;
+        let receipts = store
+            .receipts(height)
+            .map_err(internal)?
+            .unwrap_or_default();
+        let i = usize::try_from(index).map_err(internal)?;
+        let (Some(tx), Some(receipt), Some(inclusion_proof)) =
+            (block.txs.get(i), receipts.get(i), block.tx_proof(i))
+        else {
+            return Err(internal("indexed transaction is missing from its block"));
+        };
+        Ok(Some(TxLookup {
+            hash: *hash,
+            tx: tx.clone(),
+            height,
+            index,
+            receipt: receipt.clone(),
+            header: block.header.clone(),
+            inclusion_proof,
+            certificate,
+        }))
+    }
+
     fn tip_or_unavailable(&self) -> Result<Height, BackendError> {
         match self.shared.latest_height() {
             Height(0) => Err(BackendError::Unavailable(
@@ -101,6 +144,7 @@ impl Backend for NodeBackend {
     fn status(&self) -> Result<NodeStatus, BackendError> {
         let store = &self.shared.store;
         let latest = self.shared.latest_height();
+        let sync = self.sync_state()?;
         let header = match latest {
             Height(0) => None,
             h => store.block(h).map_err(internal)?.map(|b| b.header),
@@ -121,6 +165,8 @@ impl Backend for NodeBackend {
                 .map_err(internal)?
                 .validators()
                 .len() as u64,
+            syncing: sync.syncing,
+            sync_target_height: sync.target,
         })
     }
 
@@ -202,7 +248,7 @@ impl Backend for NodeBackend {
             let mut tip = backend.shared.tip.subscribe();
             let deadline = tokio::time::Instant::now() + timeout;
             loop {
-                if let Some(found) = backend.tx(&hash)? {
+                if let Some(found) = backend.committed_tx(&hash)? {
                     return Ok(Some(found));
                 }
                 match tokio::time::timeout_at(deadline, tip.changed()).await {
@@ -221,6 +267,11 @@ impl Backend for NodeBackend {
     fn block(&self, height: Height) -> Result<Option<BlockLookup>, BackendError> {
         let store = &self.shared.store;
         let Some(block) = store.block(height).map_err(internal)? else {
+            if height > self.shared.latest_height() {
+                if let Some(syncing) = self.not_yet_synced(&format!("block {height}")) {
+                    return Err(syncing);
+                }
+            }
             return Ok(None);
         };
         let certificate = store.certificate(height).map_err(internal)?;
@@ -256,38 +307,13 @@ impl Backend for NodeBackend {
     }
 
     fn tx(&self, hash: &Hash) -> Result<Option<TxLookup>, BackendError> {
-        let store = &self.shared.store;
-        let Some((height, index)) = store.tx_location(hash).map_err(internal)? else {
-            return Ok(None);
-        };
-        let block = store
-            .block(height)
-            .map_err(internal)?
-            .ok_or_else(|| internal("indexed block is missing"))?;
-        let certificate = store
-            .certificate(height)
-            .map_err(internal)?
-            .ok_or_else(|| internal("certificate is missing"))?;
-        let receipts = store
-            .receipts(height)
-            .map_err(internal)?
-            .unwrap_or_default();
-        let i = usize::try_from(index).map_err(internal)?;
-        let (Some(tx), Some(receipt), Some(inclusion_proof)) =
-            (block.txs.get(i), receipts.get(i), block.tx_proof(i))
-        else {
-            return Err(internal("indexed transaction is missing from its block"));
-        };
-        Ok(Some(TxLookup {
-            hash: *hash,
-            tx: tx.clone(),
-            height,
-            index,
-            receipt: receipt.clone(),
-            header: block.header.clone(),
-            inclusion_proof,
-            certificate,
-        }))
+        match self.committed_tx(hash)? {
+            Some(found) => Ok(Some(found)),
+            None => match self.not_yet_synced(&format!("transaction {hash}")) {
+                Some(syncing) => Err(syncing),
+                None => Ok(None),
+            },
+        }
     }
 
     fn state(
@@ -361,7 +387,7 @@ impl Backend for NodeBackend {
             (*document, None)
         } else if let Some(entry) = store.notary_document(document).map_err(internal)? {
             let tx = self
-                .tx(&entry.tx_hash)?
+                .committed_tx(&entry.tx_hash)?
                 .ok_or_else(|| internal("indexed batch transaction is missing"))?;
             let Call::Notary(NotaryCall::AnchorBatch { documents }) = &tx.tx.tx.call else {
                 return Err(internal("indexed transaction is not a notary batch"));

@@ -36,4 +36,7 @@ pub enum NodeError {
     },
     #[error("the HTTP API stopped: {0}")]
     Api(std::io::Error),
+    /// A task that runs as long as the node ended: the node cannot go on.
+    #[error("the node's {task} stopped: {reason}")]
+    TaskEnded { task: &'static str, reason: String },
 }

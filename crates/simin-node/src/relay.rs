@@ -29,8 +29,12 @@ pub(crate) struct Relay {
 }
 
 impl Relay {
-    /// Starts relaying to `peers` (API base URLs); `None` when there is no peer.
-    pub fn start(peers: Vec<String>, metrics: Arc<Metrics>) -> Option<Relay> {
+    /// Starts relaying to `peers` (API base URLs); `None` when there is no peer. The
+    /// task only ends if it panics; the node supervises it through the handle.
+    pub fn start(
+        peers: Vec<String>,
+        metrics: Arc<Metrics>,
+    ) -> Option<(Relay, tokio::task::JoinHandle<()>)> {
         if peers.is_empty() {
             return None;
         }
@@ -39,8 +43,8 @@ impl Relay {
             .timeout(REQUEST_TIMEOUT)
             .build()
             .expect("a client with only a timeout set builds because no TLS setting can fail");
-        tokio::spawn(run(rx, peers, http, metrics));
-        Some(Relay { queue })
+        let task = tokio::spawn(run(rx, peers, http, metrics));
+        Some((Relay { queue }, task))
     }
 
     /// Queues an admitted transaction (its canonical bytes) for every peer.

@@ -1,4 +1,10 @@
-//! Starting a node from its home directory, and stopping it.
+//! Starting a node from its home directory, watching its tasks, and stopping it.
+//!
+//! A node is a few long-lived tokio tasks: the consensus loop and the Malachite engine
+//! (in [`ConsensusHandle`]), the HTTP API server and the transaction relay. None of them
+//! ends while the node runs; if one does (an error, or a panic caught by tokio as a
+//! `JoinError`), the node is broken, and [`RunningNode::failed`] says so, so that the
+//! process stops loudly instead of answering its API without consensus.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -8,8 +14,8 @@ use simin_consensus::ConsensusHandle;
 use simin_state::Store;
 use simin_types::{Genesis, SigningKey};
 use tokio::sync::{oneshot, watch};
-use tokio::task::JoinHandle;
-use tracing::info;
+use tokio::task::{JoinError, JoinHandle};
+use tracing::{error, info};
 
 use crate::app::App;
 use crate::backend::NodeBackend;
@@ -19,13 +25,19 @@ use crate::relay::Relay;
 use crate::shared::Shared;
 use crate::{Home, NodeConfig, NodeError};
 
-/// A running node: consensus and the HTTP API.
+#[cfg(debug_assertions)]
+mod fault;
+
+/// A running node: consensus, the HTTP API and the relay.
 #[derive(Debug)]
 pub struct RunningNode {
     api_addr: SocketAddr,
     consensus: ConsensusHandle,
     api_stop: oneshot::Sender<()>,
-    api_task: JoinHandle<std::io::Result<()>>,
+    /// `None` once `failed` has seen it end.
+    api_task: Option<JoinHandle<std::io::Result<()>>>,
+    /// `None` without peers to relay to, or once `failed` has seen it end.
+    relay_task: Option<JoinHandle<()>>,
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, NodeError> {
@@ -87,24 +99,40 @@ fn open_store(home: &Home, genesis_json: &[u8], genesis: &Genesis) -> Result<Sto
     Ok(store)
 }
 
-/// Starts the node whose home is `home`: opens its store (initialising it from genesis
-/// on first start, resuming at the last committed height after), starts consensus and
-/// serves the HTTP API and portal.
+/// Starts the node whose home is `home`: binds its API address, opens its store
+/// (initialising it from genesis on first start, resuming at the last committed height
+/// after), starts consensus and serves the HTTP API and portal.
+///
+/// The API address is bound first, so that an address in use fails the start before
+/// the store is opened or consensus (its WAL, its network) is started.
 pub async fn start(home: &Home) -> Result<RunningNode, NodeError> {
     let (config, genesis_json, genesis, key) = load(home)?;
+    let listener = tokio::net::TcpListener::bind(config.api_listen)
+        .await
+        .map_err(|source| NodeError::Listen {
+            address: config.api_listen,
+            source,
+        })?;
+    let api_addr = listener.local_addr().map_err(NodeError::Api)?;
     let store = open_store(home, &genesis_json, &genesis)?;
-    let latest = store.latest_height()?.expect("initialised by open_store");
+    let latest = store
+        .latest_height()?
+        .ok_or(simin_state::StoreError::NotInitialised)?;
     info!(moniker = %config.moniker, chain_id = %genesis.chain_id, %latest, "starting node");
 
     let (tip, _) = watch::channel(latest);
     let metrics = Arc::new(Metrics::new());
+    let (relay, relay_task) = match Relay::start(config.relay_to.clone(), metrics.clone()) {
+        Some((relay, task)) => (Some(relay), Some(task)),
+        None => (None, None),
+    };
     let shared = Arc::new(Shared {
         chain_id: genesis.chain_id.clone(),
         store,
         validators: Mutex::new(None),
         mempool: Mutex::new(Mempool::new(config.mempool.into())),
         tip,
-        relay: Relay::start(config.relay_to.clone(), metrics.clone()),
+        relay,
         metrics,
     });
 
@@ -114,19 +142,23 @@ pub async fn start(home: &Home) -> Result<RunningNode, NodeError> {
         consensus_config.wal_dir = home.root().join(&consensus_config.wal_dir);
     }
     let app = App::new(shared.clone(), key.clone());
+    // Debug builds only: a test may ask the consensus loop to panic at a height, to
+    // check that the node then exits (see `fault`).
+    #[cfg(debug_assertions)]
+    let app = fault::FaultyApp::from_env(app);
     let consensus =
         simin_consensus::start(app, consensus_config, genesis.chain_id.clone(), key).await?;
 
-    let listener = tokio::net::TcpListener::bind(config.api_listen)
-        .await
-        .map_err(|source| NodeError::Listen {
-            address: config.api_listen,
-            source,
-        })?;
-    let api_addr = listener.local_addr().map_err(NodeError::Api)?;
     let (api_stop, stopped) = oneshot::channel::<()>();
     let data = crate::data::open_store(home);
-    let backend = Arc::new(NodeBackend { shared, data });
+    let backend = Arc::new(NodeBackend {
+        shared,
+        data,
+        peers: consensus.peer_heights(),
+        synced: consensus.synced_height(),
+    });
+    // TODO(edge): swap for `simin_api::edge::serve(listener, router, limits)` once it
+    // lands; it takes the same already-bound listener.
     let api_task = tokio::spawn(simin_api::serve(listener, backend, async move {
         let _ = stopped.await;
     }));
@@ -134,8 +166,29 @@ pub async fn start(home: &Home) -> Result<RunningNode, NodeError> {
         api_addr,
         consensus,
         api_stop,
-        api_task,
+        api_task: Some(api_task),
+        relay_task,
     })
+}
+
+/// Waits for `task` to end and forgets it; pending for ever when there is none, so it
+/// can sit in a `select!` beside the others. Cancel safe.
+async fn ended<T>(task: &mut Option<JoinHandle<T>>) -> Result<T, JoinError> {
+    let Some(handle) = task.as_mut() else {
+        return std::future::pending().await;
+    };
+    let joined = handle.await;
+    *task = None;
+    joined
+}
+
+/// What a task's `JoinError` says: a panic with its message, or a cancellation.
+fn join_reason(join: &JoinError) -> String {
+    if join.is_panic() {
+        format!("it panicked: {join}")
+    } else {
+        format!("it was cancelled: {join}")
+    }
 }
 
 impl RunningNode {
@@ -144,34 +197,53 @@ impl RunningNode {
         self.api_addr
     }
 
-    /// Runs until consensus or the API stops on its own (an error).
-    pub async fn wait(self) -> Result<(), NodeError> {
-        let RunningNode {
-            consensus,
-            api_task,
-            api_stop,
-            ..
-        } = self;
-        tokio::select! {
-            result = consensus.wait() => {
-                let _ = api_stop.send(());
-                result.map_err(NodeError::from)
-            }
-            result = api_task => {
-                match result {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(NodeError::Api(e)),
-                    Err(e) => Err(NodeError::Api(std::io::Error::other(e))),
-                }
-            }
-        }
+    /// Resolves when one of the node's essential tasks (consensus loop, engine, API
+    /// server, relay) ends, with why: each runs until shutdown, so any end is a fault.
+    /// Logged at error level here. Cancel safe, so it can be raced against a stop
+    /// signal; `shutdown` may follow either way.
+    pub async fn failed(&mut self) -> NodeError {
+        let err = tokio::select! {
+            err = self.consensus.stopped() => NodeError::Consensus(err),
+            joined = ended(&mut self.api_task) => match joined {
+                Ok(Ok(())) => NodeError::TaskEnded {
+                    task: "HTTP API server",
+                    reason: "it returned".into(),
+                },
+                Ok(Err(e)) => NodeError::Api(e),
+                Err(join) => NodeError::TaskEnded {
+                    task: "HTTP API server",
+                    reason: join_reason(&join),
+                },
+            },
+            joined = ended(&mut self.relay_task) => NodeError::TaskEnded {
+                task: "transaction relay",
+                reason: match joined {
+                    Ok(()) => "it returned".into(),
+                    Err(join) => join_reason(&join),
+                },
+            },
+        };
+        error!(api = %self.api_addr, %err, "an essential task of the node ended; the node must stop");
+        err
     }
 
-    /// Stops the API (draining requests) and consensus. Committed blocks are durable
-    /// already; nothing else needs flushing.
+    /// Runs until an essential task ends (always a fault), then stops the rest.
+    pub async fn wait(mut self) -> Result<(), NodeError> {
+        let err = self.failed().await;
+        self.shutdown().await;
+        Err(err)
+    }
+
+    /// Stops the API (draining requests), the relay and consensus. Committed blocks are
+    /// durable already; nothing else needs flushing.
     pub async fn shutdown(self) {
         let _ = self.api_stop.send(());
-        let _ = self.api_task.await;
+        if let Some(api_task) = self.api_task {
+            let _ = api_task.await;
+        }
+        if let Some(relay_task) = self.relay_task {
+            relay_task.abort();
+        }
         self.consensus.shutdown().await;
         info!("node stopped");
     }

@@ -44,6 +44,15 @@ pub struct NodeStatus {
     pub mempool_size: u64,
     /// Validators in the current validator set.
     pub validator_count: u64,
+    /// The node is catching up: its peers are more than one block ahead. Lookups of
+    /// what it lacks answer 503 (`syncing: ...`) rather than 404 meanwhile.
+    #[serde(default)]
+    pub syncing: bool,
+    /// The highest height the node knows its peers have committed (vouched for by
+    /// validators with more than a third of the voting power); `null` until known.
+    #[serde(default)]
+    #[schema(value_type = Option<u64>)]
+    pub sync_target_height: Option<Height>,
 }
 
 /// One committed block with its proof of finality and its receipts (`GET /v1/blocks/{height}`).

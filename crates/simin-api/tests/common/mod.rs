@@ -236,6 +236,8 @@ impl Backend for FakeBackend {
             state_root: self.fixture.block.header.state_root,
             mempool_size: 0,
             validator_count: 1,
+            syncing: false,
+            sync_target_height: None,
         })
     }
 

@@ -1,13 +1,20 @@
 //! The harness of the end-to-end tests: a `simin devnet` process and the `simin` binary.
 #![allow(dead_code)]
 
+use std::io::BufRead;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// How long a devnet may take to serve its first block.
 pub const STARTUP_WAIT: Duration = Duration::from_secs(60);
+/// How long a devnet may take until every service is ready (it waits for its own
+/// start-up transactions to commit, up to 180 s, before it prints its summary).
+pub const READY_WAIT: Duration = Duration::from_secs(200);
+/// The line of `simin devnet`'s summary that it prints once every service is ready.
+const READY_LINE: &str = "press Ctrl-C to stop";
 
 pub fn free_port() -> u16 {
     // The devnet also listens on port + 100 for peers; a clash there fails the start,
@@ -28,7 +35,13 @@ pub fn command(home: &Path, data_dir: &Path) -> Command {
 }
 
 /// A devnet process, stopped with SIGINT (as Ctrl-C) when dropped.
-pub struct Devnet(Child);
+pub struct Devnet {
+    child: Child,
+    /// Receives `()` once the devnet printed its summary: every service is ready.
+    ready: mpsc::Receiver<()>,
+    /// What the devnet printed on stdout, for failure messages.
+    printed: std::sync::Arc<std::sync::Mutex<String>>,
+}
 
 impl Devnet {
     pub fn start(home: &Path, data_dir: &Path, api: &str) -> Devnet {
@@ -42,32 +55,72 @@ impl Devnet {
         let gateway = format!("127.0.0.1:{}", free_port());
         let demo = format!("127.0.0.1:{}", free_port());
         let records = format!("127.0.0.1:{}", free_port());
-        let child = command(home, data_dir)
-            .args(["devnet", "--api", api, "--issuer", issuer])
-            .args(["--gateway", &gateway, "--demo-service", &demo])
-            .args(["--records", &records])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the devnet starts");
-        Devnet(child)
+        Devnet::spawn(
+            command(home, data_dir)
+                .args(["devnet", "--api", api, "--issuer", issuer])
+                .args(["--gateway", &gateway, "--demo-service", &demo])
+                .args(["--records", &records])
+                .stderr(Stdio::null()),
+        )
     }
 
-    /// A devnet started by `command` (for tests that choose every port themselves).
+    /// A devnet started by `command` (for tests that choose every port themselves); its
+    /// stdout is read here, to learn when the devnet is ready.
     pub fn spawn(command: &mut Command) -> Devnet {
-        Devnet(command.spawn().expect("the devnet starts"))
+        let mut child = command
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the devnet starts");
+        let stdout = child.stdout.take().expect("a piped stdout");
+        let (tell, ready) = mpsc::channel();
+        let printed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let keep = printed.clone();
+        // Drains stdout for the devnet's whole life, so that it never blocks on a full
+        // pipe, and says when the summary line went by.
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if line.contains(READY_LINE) {
+                    let _ = tell.send(());
+                }
+                if let Ok(mut printed) = keep.lock() {
+                    if printed.len() < 64 * 1024 {
+                        printed.push_str(&line);
+                        printed.push('\n');
+                    }
+                }
+            }
+        });
+        Devnet {
+            child,
+            ready,
+            printed,
+        }
+    }
+
+    /// Waits until the devnet printed its summary, which it does only once every
+    /// service it runs is ready (the issuer's status lists, the demo library's
+    /// registration, the demo dataset, the records vault, committed on chain).
+    pub fn wait_ready(&self) {
+        if self.ready.recv_timeout(READY_WAIT).is_err() {
+            panic!(
+                "the devnet did not get ready within {} s; it printed:\n{}",
+                READY_WAIT.as_secs(),
+                self.printed.lock().map(|p| p.clone()).unwrap_or_default()
+            );
+        }
     }
 
     pub fn interrupt(&mut self) -> std::process::ExitStatus {
-        let pid = self.0.id().to_string();
+        let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-INT", &pid]).status();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Some(status) = self.0.try_wait().expect("the child can be waited for") {
+            if let Some(status) = self.child.try_wait().expect("the child can be waited for") {
                 return status;
             }
             if Instant::now() > deadline {
-                let _ = self.0.kill();
+                let _ = self.child.kill();
                 panic!("the devnet did not stop within 30 s of Ctrl-C");
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -77,9 +130,9 @@ impl Devnet {
 
 impl Drop for Devnet {
     fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }
