@@ -4,6 +4,7 @@
 //! boundary stays one-way and the HTTP layer can be tested against a double.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -14,17 +15,27 @@ use crate::dto::{BlockLookup, BlockSummary, NodeStatus, NotaryProof, StateLookup
 /// A boxed, sendable future, as returned by [`Backend::wait_for_commit`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Who handed a transaction to the node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxOrigin {
+    /// A client, at this address when the server knows it. The node relays the
+    /// transaction on to its peers, so it reaches the proposers wherever it was submitted,
+    /// and bounds open calls per client address (ADR 0011).
+    Client(Option<IpAddr>),
+    /// Another node's relay (`?relayed=true`): not relayed again, and not bounded per
+    /// address, since one peer carries many clients' transactions.
+    Peer,
+}
+
 /// What a node offers the HTTP API. Every method must return promptly except
 /// [`Backend::wait_for_commit`], which must resolve by its `timeout`.
 pub trait Backend: Send + Sync + 'static {
     /// The node's view of the chain tip, mempool and validators.
     fn status(&self) -> Result<NodeStatus, BackendError>;
 
-    /// Checks `tx` and adds it to the mempool; returns its hash.
-    ///
-    /// With `relay`, the node also passes the transaction on to its peers, so it reaches
-    /// the proposers wherever it was submitted; relayed copies arrive with `relay` false.
-    fn submit_tx(&self, tx: SignedTx, relay: bool) -> Result<Hash, SubmitError>;
+    /// Checks `tx` and adds it to the mempool; returns its hash. What the node does
+    /// beyond that (relay, per-address bounds) depends on the transaction's `origin`.
+    fn submit_tx(&self, tx: SignedTx, origin: TxOrigin) -> Result<Hash, SubmitError>;
 
     /// Resolves with the transaction once `hash` is committed (`Some`), or with `None`
     /// once `timeout` has passed without a commit.

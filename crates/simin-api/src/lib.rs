@@ -11,7 +11,7 @@ mod problem;
 mod routes;
 mod server;
 
-pub use backend::{Backend, BackendError, BoxFuture, SubmitError};
+pub use backend::{Backend, BackendError, BoxFuture, SubmitError, TxOrigin};
 pub use edge::EdgeLimits;
 pub use problem::{ApiError, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE};
 pub use routes::chain::BLOCKS_LIMIT_MAX;

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{app, app_with, get, post, FakeBackend};
+use common::{app, app_with, get, post, send, FakeBackend};
 use simin_api::dto::{
     BlockList, BlockLookup, NodeStatus, NotaryProof, StateLookup, SubmitStatus, SubmitTxResponse,
     TxLookup,
@@ -56,6 +56,36 @@ async fn submit_answers_202_with_the_hash_and_location() {
             (expected, SubmitStatus::Pending, None)
         );
         assert_eq!(reply.headers["location"], format!("/v1/txs/{expected}"));
+    }
+}
+
+#[tokio::test]
+async fn submit_tells_the_backend_who_sent_the_transaction() {
+    use axum::extract::ConnectInfo;
+    use simin_api::TxOrigin;
+
+    let (app, backend) = app();
+    let client: std::net::SocketAddr = "203.0.113.7:40000".parse().expect("an address");
+    let cases = [
+        ("/v1/txs", Some(client), TxOrigin::Client(Some(client.ip()))),
+        ("/v1/txs", None, TxOrigin::Client(None)),
+        ("/v1/txs?relayed=true", Some(client), TxOrigin::Peer),
+    ];
+    for (uri, peer, expected) in cases {
+        let mut request = axum::http::Request::post(uri)
+            .header("content-type", "application/octet-stream")
+            .body(axum::body::Body::from(
+                backend.fixture.block.txs[0].encode(),
+            ))
+            .expect("a valid request");
+        if let Some(peer) = peer {
+            // What the edge server records for every connection.
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
+        let reply = send(&app, request).await;
+        assert_eq!(reply.status, 202);
+        let origin = *backend.last_origin.lock().expect("not poisoned");
+        assert_eq!(origin, Some(expected), "{uri} from {peer:?}");
     }
 }
 

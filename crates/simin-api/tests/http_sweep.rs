@@ -18,7 +18,7 @@ use common::FakeBackend;
 use serde_json::Value;
 use simin_api::dto::data::{BatchAccepted, ReadingProofResponse};
 use simin_api::dto::{BlockLookup, BlockSummary, NodeStatus, NotaryProof, StateLookup, TxLookup};
-use simin_api::{Backend, BackendError, BoxFuture, DataBackend, DataError, SubmitError};
+use simin_api::{Backend, BackendError, BoxFuture, DataBackend, DataError, SubmitError, TxOrigin};
 use simin_types::{BlockTime, Hash, Height, SignedTx};
 
 /// The fake node with a reading store that holds nothing, so the data routes reach it.
@@ -65,8 +65,8 @@ impl Backend for WithData {
     fn status(&self) -> Result<NodeStatus, BackendError> {
         self.0.status()
     }
-    fn submit_tx(&self, tx: SignedTx, relay: bool) -> Result<Hash, SubmitError> {
-        self.0.submit_tx(tx, relay)
+    fn submit_tx(&self, tx: SignedTx, origin: TxOrigin) -> Result<Hash, SubmitError> {
+        self.0.submit_tx(tx, origin)
     }
     fn wait_for_commit(
         &self,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use simin_api::dto::{BlockLookup, BlockSummary, NodeStatus, NotaryProof, StateLookup, TxLookup};
-use simin_api::{Backend, BackendError, BoxFuture, SubmitError};
+use simin_api::{Backend, BackendError, BoxFuture, SubmitError, TxOrigin};
 use simin_ledger::TxError;
 use simin_types::{
     merkle, state_keys, BlockTime, Call, CommitCertificate, Hash, Height, NotaryCall, NotaryRecord,
@@ -170,7 +170,7 @@ impl Backend for NodeBackend {
         })
     }
 
-    fn submit_tx(&self, tx: SignedTx, relay: bool) -> Result<Hash, SubmitError> {
+    fn submit_tx(&self, tx: SignedTx, origin: TxOrigin) -> Result<Hash, SubmitError> {
         let shared = &self.shared;
         let refuse = |err: SubmitError, code: &str| {
             shared
@@ -193,16 +193,13 @@ impl Backend for NodeBackend {
                     refuse(submit_error(e), code)
                 })?;
         let hash = check.tx_hash;
-        let relayed = match (&shared.relay, relay) {
-            (Some(_), true) => Some(tx.encode()),
+        let relayed = match (&shared.relay, origin) {
+            (Some(_), TxOrigin::Client(_)) => Some(tx.encode()),
             _ => None,
         };
-        // The client's address is not known here yet (the API's `Backend::submit_tx` does
-        // not carry it), so the mempool's per-address bound of open calls is not applied
-        // to HTTP submissions; see ADR 0011.
         shared
             .mempool()
-            .insert(tx, &check, next_height, None)
+            .insert(tx, &check, next_height, bounded_source(origin))
             .map_err(|e| match e {
                 MempoolError::Duplicate(_) => refuse(SubmitError::Duplicate, "mempool.duplicate"),
                 MempoolError::NonceTaken { .. } => {
@@ -427,5 +424,30 @@ impl Backend for NodeBackend {
 
     fn data(&self) -> Option<&dyn simin_api::DataBackend> {
         Some(self)
+    }
+}
+
+/// The address whose open calls the mempool bounds (ADR 0011): a remote client's. Peers'
+/// relays carry many clients' transactions, and loopback is the node's own services and
+/// tools, exempt as they are from the edge server's per-client limits.
+fn bounded_source(origin: TxOrigin) -> Option<std::net::IpAddr> {
+    match origin {
+        TxOrigin::Client(Some(address)) if !address.is_loopback() => Some(address),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_remote_clients_are_bounded_per_address() {
+        let remote: std::net::IpAddr = "203.0.113.7".parse().expect("an address");
+        let local: std::net::IpAddr = "127.0.0.1".parse().expect("an address");
+        assert_eq!(bounded_source(TxOrigin::Client(Some(remote))), Some(remote));
+        assert_eq!(bounded_source(TxOrigin::Client(Some(local))), None);
+        assert_eq!(bounded_source(TxOrigin::Client(None)), None);
+        assert_eq!(bounded_source(TxOrigin::Peer), None);
     }
 }

@@ -9,7 +9,7 @@
 //! batch that executed, so a replayed or failed transaction's readings are never served.
 
 use simin_api::dto::data::{BatchAccepted, ReadingProofResponse};
-use simin_api::{Backend, DataBackend, DataError, SubmitError};
+use simin_api::{Backend, DataBackend, DataError, SubmitError, TxOrigin};
 use simin_data::{Aggregate, ChainRead, Query, Reading, StoredReading};
 use simin_types::{state_keys, Height, SignedTx};
 
@@ -69,7 +69,7 @@ impl DataBackend for NodeBackend {
         let checked = simin_data::check_batch(&self.latest(), &tx, &readings)?;
         store.put(&checked).map_err(store_error)?;
         let batch = &checked.batch;
-        match self.submit_tx(tx, true) {
+        match self.submit_tx(tx, TxOrigin::Client(None)) {
             // The same transaction again: its readings are the ones already stored.
             Ok(_) | Err(SubmitError::Duplicate) => Ok(BatchAccepted {
                 tx_hash: checked.tx_hash,

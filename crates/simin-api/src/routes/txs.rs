@@ -1,18 +1,19 @@
 //! Transactions: submit (optionally waiting for finality) and look up.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use simin_types::{limits, SignedTx, TypesError};
 
 use super::{bad_query, blocking, parse_hash, Shared};
-use crate::backend::SubmitError;
+use crate::backend::{SubmitError, TxOrigin};
 use crate::dto::{
     Problem, SubmitQuery, SubmitStatus, SubmitTxRequest, SubmitTxResponse, TxLookup, WaitFor,
 };
@@ -46,13 +47,21 @@ pub const WAIT_MS_MAX: u64 = 30_000;
 pub(crate) async fn submit(
     State(backend): State<Shared>,
     query: Result<Query<SubmitQuery>, QueryRejection>,
+    extensions: Extensions,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(bad_query)?;
     let tx = decode_body(&headers, body).await?;
-    let relay = !query.relayed.unwrap_or(false);
-    let hash = blocking(&backend, move |b| b.submit_tx(tx, relay)).await?;
+    let origin = if query.relayed.unwrap_or(false) {
+        TxOrigin::Peer
+    } else {
+        // The edge server records each connection's peer address; a server without it
+        // (an in-process test router) leaves the client's address unknown.
+        let address = extensions.get::<ConnectInfo<SocketAddr>>();
+        TxOrigin::Client(address.map(|ConnectInfo(peer)| peer.ip()))
+    };
+    let hash = blocking(&backend, move |b| b.submit_tx(tx, origin)).await?;
     let committed = match query.wait {
         None => None,
         Some(WaitFor::Commit) => {

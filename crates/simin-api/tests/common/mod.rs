@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use simin_api::dto::{BlockLookup, BlockSummary, NodeStatus, NotaryProof, StateLookup, TxLookup};
-use simin_api::{Backend, BackendError, BoxFuture, SubmitError};
+use simin_api::{Backend, BackendError, BoxFuture, SubmitError, TxOrigin};
 use simin_types::{
     merkle, state_keys, vote_sign_bytes, Block, BlockHeader, BlockTime, Call, ChainId,
     CommitCertificate, CommitSignature, Hash, Height, NotaryCall, NotaryRecord, OrgId, Receipt,
@@ -188,6 +188,8 @@ pub struct FakeBackend {
     pub fixture: Fixture,
     pub latest: Height,
     pub submit_error: Mutex<Option<SubmitError>>,
+    /// Where the last submitted transaction came from, as the route told the backend.
+    pub last_origin: Mutex<Option<TxOrigin>>,
     pub read_error: Mutex<Option<BackendError>>,
     /// Whether `wait_for_commit` finds the transaction committed.
     pub commits: bool,
@@ -203,6 +205,7 @@ impl FakeBackend {
             fixture: Fixture::new(),
             latest: Height(1),
             submit_error: Mutex::new(None),
+            last_origin: Mutex::new(None),
             read_error: Mutex::new(None),
             commits: true,
             last_wait: Mutex::new(None),
@@ -241,7 +244,11 @@ impl Backend for FakeBackend {
         })
     }
 
-    fn submit_tx(&self, tx: SignedTx, _relay: bool) -> Result<Hash, SubmitError> {
+    fn submit_tx(&self, tx: SignedTx, origin: TxOrigin) -> Result<Hash, SubmitError> {
+        *self
+            .last_origin
+            .lock()
+            .expect("not poisoned because tests do not panic holding it") = Some(origin);
         match self
             .submit_error
             .lock()
