@@ -157,8 +157,8 @@ pub async fn start(home: &Home) -> Result<RunningNode, NodeError> {
         peers: consensus.peer_heights(),
         synced: consensus.synced_height(),
     });
-    // TODO(edge): swap for `simin_api::edge::serve(listener, router, limits)` once it
-    // lands; it takes the same already-bound listener.
+    // Behind the bounded edge server (timeouts, connection caps, per-client rate limits),
+    // on the listener bound before consensus started.
     let api_task = tokio::spawn(simin_api::serve(listener, backend, async move {
         let _ = stopped.await;
     }));
