@@ -16,7 +16,7 @@ use crate::shared::Shared;
 /// rounds of proposers, short enough that a stuck report leaves the mempool.
 const REPORT_EXPIRY_BLOCKS: u64 = 1_000;
 /// How many reported evidence keys are remembered, to report each once. Older ones are
-/// forgotten; reporting one again is harmless (`consensus.evidence_exists`).
+/// forgotten; reporting one again is refused at admission (`consensus.evidence_exists`).
 const REPORTED_MAX: usize = 4_096;
 
 /// Turns evidence into report transactions, once per (validator, height, round, kind).
