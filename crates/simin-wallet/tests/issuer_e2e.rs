@@ -28,12 +28,23 @@ use url::Url;
 
 const ADMIN_TOKEN: &str = "admin-token-for-wallet-tests-0123";
 
+/// A loopback port free right now, with its `+ 100` neighbour (a devnet's peer port),
+/// below Linux's ephemeral range (32768 and up): binding port 0 gave ephemeral ports,
+/// which outgoing connections of parallel tests could take before the server bound them.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind an ephemeral port")
-        .local_addr()
-        .expect("has an address")
-        .port()
+    use std::hash::{BuildHasher, Hasher};
+    let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+    for _ in 0..1_000 {
+        // RandomState is seeded afresh per instance: a random start in every process.
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        let offset = u16::try_from(hasher.finish() % 9_800).expect("below 9,800 fits in u16");
+        let port = 2_000 + offset;
+        if free(port) && free(port + 100) {
+            return port;
+        }
+    }
+    panic!("no free loopback port below the ephemeral range");
 }
 
 fn agency() -> OrgId {

@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 use std::io::BufRead;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -16,11 +15,23 @@ pub const READY_WAIT: Duration = Duration::from_secs(200);
 /// The line of `simin devnet`'s summary that it prints once every service is ready.
 const READY_LINE: &str = "press Ctrl-C to stop";
 
+/// A loopback port free right now, with its `+ 100` neighbour (a devnet's peer port),
+/// below Linux's ephemeral range (32768 and up): binding port 0 gave ephemeral ports,
+/// which outgoing connections of parallel tests could take before the server bound them.
 pub fn free_port() -> u16 {
-    // The devnet also listens on port + 100 for peers; a clash there fails the start,
-    // which the test then reports.
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("an address").port()
+    use std::hash::{BuildHasher, Hasher};
+    let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+    for _ in 0..1_000 {
+        // RandomState is seeded afresh per instance: a random start in every process.
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        let offset = u16::try_from(hasher.finish() % 9_800).expect("below 9,800 fits in u16");
+        let port = 2_000 + offset;
+        if free(port) && free(port + 100) {
+            return port;
+        }
+    }
+    panic!("no free loopback port below the ephemeral range");
 }
 
 pub fn command(home: &Path, data_dir: &Path) -> Command {
